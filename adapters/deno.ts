@@ -1,0 +1,58 @@
+/**
+ * `anythread/deno`: the backend on Deno's web `Worker`.
+ */
+import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/backend.ts'
+import { workerEntry } from './entry.ts'
+import { receiveMessageSync, spawnWebWorker } from './web.ts'
+
+/** A permission: `true`/`false`, or the list of what is granted. */
+export type DenoPermissionValue = boolean | 'inherit' | readonly string[]
+
+/** The permissions of a Deno worker (a subset of the host's). */
+export type DenoPermissions =
+  | 'inherit'
+  | 'none'
+  | {
+      readonly env?: DenoPermissionValue
+      readonly ffi?: DenoPermissionValue
+      readonly import?: DenoPermissionValue
+      readonly net?: DenoPermissionValue
+      readonly read?: DenoPermissionValue
+      readonly run?: DenoPermissionValue
+      readonly sys?: DenoPermissionValue
+      readonly write?: DenoPermissionValue
+    }
+
+/** Options of {@link denoBackend}: those Deno's `Worker` really has. */
+export interface DenoBackendOptions {
+  /**
+   * Confines the worker to these permissions. Deno needs `--unstable-worker-options` (or
+   * `"unstable": ["worker-options"]` in deno.json) for this; without it Deno would exit
+   * the whole program, so the backend refuses with a clear error instead.
+   */
+  readonly permissions?: DenoPermissions
+  /** A name shown in debuggers. */
+  readonly name?: string
+}
+
+declare const Deno: { readonly version?: { readonly deno: string } } | undefined
+
+/** Creates the Deno web-Worker backend. */
+export function denoBackend(options: DenoBackendOptions = {}): Backend {
+  const entry = workerEntry('web-worker', import.meta.url)
+  const workerOptions = {
+    ...(options.name && { name: options.name }),
+    ...(options.permissions && { deno: { permissions: options.permissions } }),
+  }
+  return {
+    name: 'deno',
+    // A Deno web Worker cannot be unref'd: the bridge stops it when idle instead.
+    canUnref: false,
+    spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread {
+      if (typeof Deno === 'undefined') throw new Error("denoBackend() runs on Deno only; use nodeBackend() from 'anythread/node' elsewhere")
+      return spawnWebWorker(entry, boot, onExit, workerOptions)
+    },
+    receiveMessageSync,
+    unrefTimer: (timer) => (globalThis as unknown as { Deno: { unrefTimer(id: number): void } }).Deno.unrefTimer(timer as number),
+  }
+}

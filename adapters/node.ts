@@ -1,0 +1,80 @@
+/**
+ * `anythread/node`: the backend on `node:worker_threads`. Runs on Node.js, and on Deno and
+ * Bun through their Node compatibility layers.
+ */
+import { Worker, receiveMessageOnPort } from 'node:worker_threads'
+import type { ResourceLimits } from 'node:worker_threads'
+import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/backend.ts'
+import { workerEntry } from './entry.ts'
+
+/** Options of {@link nodeBackend}: those `node:worker_threads` really has. */
+export interface NodeBackendOptions {
+  /** V8 heap limits of each worker (Node honours them; Bun ignores them). */
+  readonly resourceLimits?: ResourceLimits
+  /** Node CLI flags for each worker, e.g. `['--enable-source-maps']`. */
+  readonly execArgv?: readonly string[]
+  /** The worker's `process.env`. Default: a copy of the host's. */
+  readonly env?: Readonly<Record<string, string>>
+  /** A name shown in debuggers and heap snapshots. */
+  readonly name?: string
+  /**
+   * Write the worker's `process.stdout`/`process.stderr` straight to file descriptors 1
+   * and 2, so output written during a sync call appears, in order, before the call
+   * returns (and survives the host exiting right after). Default: `true`.
+   */
+  readonly syncStdio?: boolean
+}
+
+/** The options the worker entry reads from `workerData`. */
+export interface NodeBoot extends BootData {
+  readonly syncStdio: boolean
+}
+
+/** Creates the `node:worker_threads` backend. */
+export function nodeBackend(options: NodeBackendOptions = {}): Backend {
+  const entry = workerEntry('node-worker', import.meta.url)
+  const syncStdio = options.syncStdio ?? true
+  return {
+    name: 'node',
+    canUnref: true,
+    spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread {
+      const workerData: NodeBoot = { ...boot, syncStdio }
+      const worker = new Worker(entry, {
+        workerData,
+        transferList: [boot.port as unknown as import('node:worker_threads').MessagePort],
+        ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
+        ...(options.execArgv && { execArgv: [...options.execArgv] }),
+        ...(options.env && { env: { ...options.env } }),
+        ...(options.name && { name: options.name }),
+      })
+      let failure: unknown
+      let exited = false
+      worker.on('error', (error) => {
+        failure = error
+      })
+      worker.on('exit', (exitCode) => {
+        exited = true
+        onExit({ exitCode, error: failure })
+      })
+      return {
+        terminate: () => void worker.terminate(),
+        unref: () => worker.unref(),
+        ref: () => worker.ref(),
+        alive: () => !exited && loopIdleTime(worker) !== -1,
+      }
+    },
+    receiveMessageSync: (port) =>
+      receiveMessageOnPort(port as unknown as import('node:worker_threads').MessagePort) as { message: unknown } | undefined,
+  }
+}
+
+/**
+ * Node reports a stopped worker's event-loop idle time as -1 at once, even while the host
+ * is blocked and its 'exit' event cannot run; that is how a death without an exit hook
+ * (out of memory, terminate) is noticed. Deno and Bun lack this probe: they answer 0.
+ */
+function loopIdleTime(worker: Worker): number {
+  return hasLoopProbe ? worker.performance.eventLoopUtilization().idle : 0
+}
+
+const hasLoopProbe = !('bun' in process.versions) && !('deno' in process.versions)

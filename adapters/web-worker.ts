@@ -1,0 +1,52 @@
+/**
+ * Worker entry of the Deno and Bun web-Worker backends: waits for its boot message, hooks
+ * the thread's death, serves calls.
+ *
+ * Death hooks differ by runtime: Deno has `close()` (wrapped here) and lets an `error`
+ * listener keep an uncaught error from killing the host; Bun has no `close()` in workers,
+ * fires `process.on('exit')`, and ends the worker after any uncaught error or rejection
+ * (reported through the `error` event).
+ */
+import { serve } from '../src/serve.ts'
+import type { BootData } from '../src/backend.ts'
+import { receiveMessageSync } from './web.ts'
+
+interface WorkerScope {
+  onmessage: ((event: MessageEvent) => void) | null
+  close?: () => void
+  addEventListener(type: string, listener: (event: Event & { error?: unknown; reason?: unknown; message?: string }) => void): void
+}
+
+const scope = globalThis as unknown as WorkerScope
+const nodeProcess = (globalThis as { process?: { on?(event: string, fn: (code: number) => void): void; exit?(code: number): never } }).process
+
+scope.onmessage = (event: MessageEvent) => {
+  scope.onmessage = null
+  serve(event.data as BootData, {
+    receiveMessageSync,
+    onDeath(hook) {
+      const close = scope.close?.bind(scope)
+      const end = (code: number): void => {
+        if (close) close()
+        else nodeProcess?.exit?.(code)
+      }
+      if (close) {
+        scope.close = () => {
+          hook(undefined, 0)
+          close()
+        }
+      }
+      nodeProcess?.on?.('exit', (code) => hook(undefined, code))
+      scope.addEventListener('error', (event) => {
+        event.preventDefault()
+        hook(event.error ?? new Error(event.message ?? 'uncaught error in worker'), 1)
+        end(1)
+      })
+      scope.addEventListener('unhandledrejection', (event) => {
+        event.preventDefault()
+        hook(event.reason, 1)
+        end(1)
+      })
+    },
+  })
+}

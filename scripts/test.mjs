@@ -1,0 +1,68 @@
+// `npm test`: build, type-check, then run the conformance suite in every runtime x backend
+// cell (vitest on Node, Deno and Bun). Prints the cell matrix and fails if any cell fails.
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { cells, root, runner } from './cells.mjs'
+
+const only = process.argv.slice(2) // e.g. `npm test -- deno/deno`
+const tmp = join(root, 'node_modules', '.cache', 'anythread-test')
+rmSync(tmp, { recursive: true, force: true })
+mkdirSync(tmp, { recursive: true })
+
+function step(title, command, args, env = {}) {
+  console.log(`\n▶ ${title}\n  $ ${[command, ...args].join(' ')}`)
+  const started = performance.now()
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } })
+  const seconds = ((performance.now() - started) / 1000).toFixed(1)
+  return { ok: result.status === 0, seconds, status: result.status ?? result.signal }
+}
+
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx'
+for (const [title, args] of [
+  ['build (tsup: ESM + CJS + .d.ts)', ['tsup']],
+  ['type check (tsc --noEmit, type tests included)', ['tsc', '--noEmit']],
+]) {
+  const { ok } = step(title, npx, args)
+  if (!ok) {
+    console.error(`\n✗ ${title} failed`)
+    console.log('0 passed, 1 failed')
+    process.exit(1)
+  }
+}
+
+const rows = []
+for (const cell of cells) {
+  const name = `${cell.runtime}/${cell.backend}`
+  if (only.length > 0 && !only.includes(name)) continue
+  const report = join(tmp, `${cell.runtime}-${cell.backend}.json`)
+  const [command, ...prefix] = runner(cell.runtime)
+  const result = step(`cell ${name}: ${cell.backend} backend on ${cell.runtime}`, command, [
+    ...prefix,
+    'node_modules/vitest/vitest.mjs',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+  ], { ANYTHREAD_BACKEND: cell.backend })
+  let counts = { passed: 0, failed: 0, skipped: 0 }
+  try {
+    const json = JSON.parse(readFileSync(report, 'utf8'))
+    counts = { passed: json.numPassedTests, failed: json.numFailedTests, skipped: json.numPendingTests + (json.numTodoTests ?? 0) }
+  } catch {
+    counts.failed = Math.max(1, counts.failed) // no report: the cell itself broke
+  }
+  rows.push({ name, ...counts, ok: result.ok && counts.failed === 0, seconds: result.seconds })
+}
+
+console.log('\nCell matrix (runtime/backend):')
+console.log('  cell        passed  failed  skipped  time')
+for (const row of rows) {
+  console.log(
+    `  ${row.ok ? '✓' : '✗'} ${row.name.padEnd(10)} ${String(row.passed).padStart(6)}  ${String(row.failed).padStart(6)}  ${String(row.skipped).padStart(7)}  ${row.seconds}s`,
+  )
+}
+const total = rows.reduce((sum, row) => ({ passed: sum.passed + row.passed, failed: sum.failed + row.failed, skipped: sum.skipped + row.skipped }), { passed: 0, failed: 0, skipped: 0 })
+const failedCells = rows.filter((row) => !row.ok).length
+console.log(`\n${total.passed} passed, ${total.failed + (failedCells > 0 && total.failed === 0 ? failedCells : 0)} failed, ${total.skipped} skipped`)
+process.exit(failedCells === 0 && rows.length > 0 ? 0 : 1)

@@ -1,0 +1,74 @@
+/**
+ * The narrow interface each adapter implements (after anyio's `_backends`). Everything
+ * else — the channel, the wire format, the wait policy, errors — lives once in `src/`.
+ *
+ * An adapter supplies, per runtime:
+ *  1. thread start-up: `spawn()` creates a worker running the adapter's worker entry,
+ *     which calls `serve()` from `anythread/worker-runtime` with the boot data;
+ *  2. event-loop isolation: the worker entry keeps the worker's loop alive while its port
+ *     listens, and `unref()` lets the host exit while the worker idles;
+ *  3. the blocking wait's death signal: `alive()` where the runtime can tell synchronously,
+ *     and worker-side death hooks (see `WorkerRuntime.onDeath`).
+ */
+
+/** What the host hands a new worker. Structured-cloneable; `port` is transferred. */
+export interface BootData {
+  /** The call channel (a growable SharedArrayBuffer; see `channel.ts`). */
+  readonly buffer: SharedArrayBuffer
+  /** The worker's end of the control port: doorbells, cancellations, large payloads. */
+  readonly port: MessagePort
+  /** How long the worker polls for the next call before parking, in microseconds. */
+  readonly workerSpinMicros: number
+  /** Largest payload carried in shared memory; larger ones use the port. */
+  readonly maxInlineBytes: number
+}
+
+/** How a worker ended, as the runtime reported it on the host's event loop. */
+export interface ExitInfo {
+  readonly exitCode?: number
+  readonly error?: unknown
+}
+
+/** A running worker thread, as the host sees it. */
+export interface WorkerThread {
+  /** Stops the thread. Safe to call more than once. */
+  terminate(): void
+  /** Lets the host process exit while this thread idles. */
+  unref(): void
+  /** Keeps the host process alive while this thread lives. */
+  ref(): void
+  /**
+   * A synchronous liveness probe the blocked host calls between parks. Return `false`
+   * once the runtime knows the thread is gone. Omit when the runtime cannot tell.
+   */
+  alive?(): boolean
+}
+
+/** A runtime backend: `nodeBackend()`, `denoBackend()`, `bunBackend()`. */
+export interface Backend {
+  /** Short name for messages and statistics: `node`, `deno`, `bun`. */
+  readonly name: string
+  /**
+   * Whether an idle worker can be unref'd. When it cannot (Deno web Workers), the bridge
+   * stops a worker that stayed idle for `idleTimeout` so the program can exit.
+   */
+  readonly canUnref: boolean
+  /** Starts a worker. `onExit` runs on the host's event loop when the worker ends. */
+  spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread
+  /** Takes the next message queued on `port` without waiting, or `undefined`. */
+  receiveMessageSync(port: MessagePort): { message: unknown } | undefined
+  /** Makes a timer not keep the process alive (runtimes whose timers are plain numbers). */
+  unrefTimer?(timer: unknown): void
+}
+
+/** What an adapter's worker entry supplies to the runtime-neutral serve loop. */
+export interface WorkerRuntime {
+  /** Takes the next message queued on `port` without waiting, or `undefined`. */
+  receiveMessageSync(port: MessagePort): { message: unknown } | undefined
+  /**
+   * Registers `hook` to run synchronously when this thread is about to die: on exit,
+   * on an uncaught exception or unhandled rejection (the hook gets the error), on
+   * `close()`. After the hook the adapter ends the thread.
+   */
+  onDeath(hook: (error?: unknown, exitCode?: number) => void): void
+}

@@ -1,0 +1,205 @@
+/**
+ * `createBridge()`: the host's entry point. A bridge owns one worker thread that serves
+ * `runSync` calls (started on the first call, reused after) and the modules loaded on it.
+ */
+import type { Backend } from './backend.ts'
+import { DEFAULT_MAX_INLINE_BYTES } from './channel.ts'
+import { BridgeClosedError } from './errors.ts'
+import { SyncCaller } from './sync-caller.ts'
+import type { AnyModule, CallOptions, ModuleHandle } from './types.ts'
+import { resolveWaitPolicy } from './wait.ts'
+import type { WaitPolicy } from './wait.ts'
+
+/** Options of {@link createBridge}. */
+export interface BridgeOptions {
+  /** The runtime backend: `nodeBackend()`, `denoBackend()` or `bunBackend()`. Required. */
+  readonly backend: Backend
+  /** Default deadline of every call in milliseconds. Default: none (`Infinity`). */
+  readonly timeout?: number
+  /** Spin and park knobs of the blocking wait; see {@link WaitPolicy}. */
+  readonly wait?: Partial<WaitPolicy>
+  /**
+   * Largest payload (arguments or result, encoded) carried in shared memory; larger ones
+   * go through the worker's message port. Default: 16 MiB.
+   */
+  readonly maxInlineBytes?: number
+  /**
+   * Stop the worker after it has been idle this long, in milliseconds; the next call
+   * starts a new one (module state is lost). Default: `Infinity`, except on backends that
+   * cannot unref an idle worker (Deno web Workers), where it is 250 so that a program that
+   * never calls `close()` still exits.
+   */
+  readonly idleTimeout?: number
+  /**
+   * After a call timed out, how long the next call waits for it to settle on the worker
+   * (it sees the cancellation through `currentSignal()` / `checkCancelled()`) before the
+   * worker is replaced by a fresh one. Default: 100 ms.
+   */
+  readonly settleGrace?: number
+  /** How long a new worker may take to start before the call fails. Default: 30000 ms. */
+  readonly startupTimeout?: number
+  /**
+   * URL schemes a worker module may be loaded from. Default: `['file:', 'data:']`.
+   * Anything else is refused, so a string from outside cannot make the worker fetch code.
+   */
+  readonly allowedProtocols?: readonly string[]
+}
+
+/** A bridge between this thread and a worker thread. Close it, or let it be: see {@link BridgeOptions.idleTimeout}. */
+export interface Bridge {
+  /**
+   * Loads a worker module (lazily: nothing runs until the first call). Pass the module's
+   * type to check calls: `bridge.load<typeof import('./tasks.js')>(new URL('./tasks.js', import.meta.url))`.
+   * @param url an absolute URL (`file:` or `data:`), or an absolute file path.
+   */
+  load<M = AnyModule>(url: string | URL): ModuleHandle<M>
+  /** Stops the worker. Later calls throw `BridgeClosedError`. Safe to call twice. */
+  close(): void
+  /** Statistics: calls made and live worker threads. */
+  stats(): BridgeStats
+  [Symbol.dispose](): void
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+export interface BridgeStats {
+  readonly backend: string
+  readonly calls: number
+  readonly threads: number
+  readonly closed: boolean
+}
+
+const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose')
+const asyncDisposeSymbol: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')
+
+/** Creates a bridge. The backend is chosen explicitly: `createBridge({ backend: nodeBackend() })`. */
+export function createBridge(options: BridgeOptions): Bridge {
+  return new BridgeImpl(options)
+}
+
+class BridgeImpl implements Bridge {
+  readonly caller: SyncCaller
+  readonly defaultTimeout: number
+  private readonly backend: Backend
+  private readonly protocols: readonly string[]
+  private readonly moduleIds = new Map<string, number>()
+  private closed = false
+  calls = 0
+
+  constructor(options: BridgeOptions) {
+    if (options === null || typeof options !== 'object' || options.backend === undefined || typeof options.backend.spawn !== 'function') {
+      throw new TypeError("createBridge: pass { backend }, e.g. createBridge({ backend: nodeBackend() }) with nodeBackend from 'anythread/node'")
+    }
+    this.backend = options.backend
+    this.defaultTimeout = checkTimeout(options.timeout, 'timeout')
+    this.protocols = options.allowedProtocols ?? ['file:', 'data:']
+    const maxInlineBytes = options.maxInlineBytes ?? DEFAULT_MAX_INLINE_BYTES
+    if (!Number.isInteger(maxInlineBytes) || maxInlineBytes < 1024) {
+      throw new RangeError(`maxInlineBytes must be an integer >= 1024, got ${String(maxInlineBytes)}`)
+    }
+    this.caller = new SyncCaller({
+      backend: options.backend,
+      wait: resolveWaitPolicy(options.wait),
+      maxInlineBytes,
+      idleTimeout: checkTimeout(options.idleTimeout ?? (options.backend.canUnref ? Infinity : 250), 'idleTimeout'),
+      settleGrace: checkTimeout(options.settleGrace ?? 100, 'settleGrace'),
+      startupTimeout: checkTimeout(options.startupTimeout ?? 30_000, 'startupTimeout'),
+    })
+  }
+
+  load<M = AnyModule>(url: string | URL): ModuleHandle<M> {
+    this.assertOpen()
+    const href = toModuleUrl(url, this.protocols)
+    let id = this.moduleIds.get(href)
+    if (id === undefined) {
+      id = this.moduleIds.size + 1
+      this.moduleIds.set(href, id)
+    }
+    return new Handle<M>(this, id, href, {})
+  }
+
+  assertOpen(): void {
+    if (this.closed) throw new BridgeClosedError('This bridge is closed; create a new one to make more calls')
+  }
+
+  close(): void {
+    this.closed = true
+    this.caller.close()
+  }
+
+  stats(): BridgeStats {
+    return { backend: this.backend.name, calls: this.calls, threads: this.caller.threads, closed: this.closed }
+  }
+
+  [disposeSymbol](): void {
+    this.close()
+  }
+
+  async [asyncDisposeSymbol](): Promise<void> {
+    this.close()
+  }
+}
+
+class Handle<M> implements ModuleHandle<M> {
+  constructor(
+    private readonly bridge: BridgeImpl,
+    private readonly id: number,
+    readonly url: string,
+    private readonly options: CallOptions,
+  ) {}
+
+  runSync(name: string, ...args: unknown[]): never {
+    const bridge = this.bridge
+    bridge.assertOpen()
+    if (typeof name !== 'string') throw new TypeError(`runSync: the export name must be a string, got ${typeof name}`)
+    const { signal, transfer } = this.options
+    if (signal?.aborted) throw signal.reason
+    bridge.calls++
+    const result = bridge.caller.call({
+      moduleId: this.id,
+      url: this.url,
+      name,
+      args,
+      timeout: this.options.timeout ?? bridge.defaultTimeout,
+      transfer,
+      entry: this.runSync,
+    })
+    return result as never // not a tail call: JavaScriptCore would drop this frame from traces
+  }
+
+  with(options: CallOptions): ModuleHandle<M> {
+    if (options === null || typeof options !== 'object') throw new TypeError('with(): pass an options object')
+    if (options.timeout !== undefined) checkTimeout(options.timeout, 'timeout')
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('with(): signal must be an AbortSignal')
+    if (options.transfer !== undefined && !Array.isArray(options.transfer)) throw new TypeError('with(): transfer must be an array')
+    return new Handle<M>(this.bridge, this.id, this.url, { ...this.options, ...options })
+  }
+}
+
+function checkTimeout(value: number | undefined, what: string): number {
+  if (value === undefined) return Infinity
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
+    throw new RangeError(`${what} must be a number of milliseconds >= 0 (or Infinity), got ${String(value)}`)
+  }
+  return value
+}
+
+/** Resolves what `load()` was given to an absolute URL on an allowed scheme. */
+function toModuleUrl(url: string | URL, protocols: readonly string[]): string {
+  let parsed: URL
+  if (url instanceof URL) parsed = url
+  else if (typeof url !== 'string') throw new TypeError(`load(): expected a URL or an absolute path, got ${typeof url}`)
+  else if (url.startsWith('/')) parsed = new URL(`file://${encodeURI(url).replace(/[?#]/g, encodeURIComponent)}`)
+  else if (/^[A-Za-z]:[\\/]/.test(url)) parsed = new URL(`file:///${encodeURI(url.replace(/\\/g, '/'))}`)
+  else if (URL.canParse?.(url) ?? /^[a-z][a-z0-9+.-]*:/i.test(url)) parsed = new URL(url)
+  else {
+    throw new TypeError(
+      `load(): '${url}' is relative; pass an absolute URL, e.g. new URL('${url}', import.meta.url)`,
+    )
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new TypeError(
+      `load(): ${parsed.protocol} URLs are not allowed (allowed: ${protocols.join(', ')}); set allowedProtocols to permit them`,
+    )
+  }
+  return parsed.href
+}

@@ -1,0 +1,230 @@
+/**
+ * The call channel: one growable SharedArrayBuffer shared by a host and its worker.
+ *
+ * Layout: a 64-byte header of Int32 slots, then one data region that carries either the
+ * request (host → worker) or the response (worker → host) of the single call in flight.
+ *
+ * The `State` slot holds `(seq << 3) | phase`. Every transition is a compare-and-swap on
+ * the whole word, so a late answer to an abandoned call (its seq is stale) can never be
+ * taken for the answer to a newer one:
+ *
+ *   host    Idle ──write request──▶ Request
+ *   worker  Request ──claim──▶ Claimed ──decoded──▶ Running
+ *   worker  Running ──claim answer──▶ Responding ──written──▶ Response
+ *   host    Response ──read──▶ (next call)
+ *   host    Request | Running ──deadline──▶ Idle   (abandon: the worker drops its answer)
+ *
+ * Values are encoded straight into the data region by `codec.ts`. A value the codec
+ * cannot carry (platform objects, transfer lists, payloads over `maxInlineBytes`) travels
+ * through the control port as a structured-clone message instead, and the flags say so.
+ */
+import { CodecFallback, decodeFrom, encodeInto } from './codec.ts'
+import { dataCloneError } from './errors.ts'
+
+export const HEADER_BYTES = 64
+
+/** Int32 indices into the header. */
+export const Slot = {
+  /** `(seq << 3) | Phase` of the call in flight. */
+  State: 0,
+  /** `WorkerIdle.Awake` while the worker polls for requests, `Parked` when it needs a doorbell. */
+  WorkerIdle: 1,
+  /** `Life.*`: set to `Dead` by the worker's death hook, which also notifies `State`. */
+  Life: 2,
+  /** The seq of the newest call the host abandoned; read by `checkCancelled()`. */
+  Cancel: 3,
+  /** End offset of the payload in the data region. */
+  Length: 4,
+  /** `Flag.*` of the payload. */
+  Flags: 5,
+  /** Calls the worker has claimed and not settled yet. */
+  Busy: 6,
+  /** The exit code the worker's death hook recorded, or -1. */
+  ExitCode: 7,
+} as const
+
+export const Phase = { Idle: 0, Request: 1, Claimed: 2, Running: 3, Responding: 4, Response: 5 } as const
+export const WorkerIdle = { Awake: 0, Parked: 1 } as const
+export const Life = { Booting: 0, Ready: 1, Dead: 2 } as const
+
+export const Flag = {
+  /** The payload is a message on the control port, not in the data region. */
+  ViaPort: 1,
+  /** Response kinds. */
+  Ok: 0,
+  Threw: 2,
+  ModuleError: 4,
+} as const
+
+/** Messages on the control port. Numbers are cheap doorbells. */
+export const DOORBELL = 0
+export type PortMessage =
+  | typeof DOORBELL
+  | { readonly t: 'payload'; readonly seq: number; readonly values: unknown[] }
+  | { readonly t: 'cancel'; readonly seq: number; readonly reason: 'timeout' | 'abort' }
+  | { readonly t: 'crash'; readonly error: unknown }
+
+const SEQ_MASK = 0x0fffffff
+
+export const stateOf = (seq: number, phase: number): number => (seq << 3) | phase
+export const phaseOf = (state: number): number => state & 7
+export const seqOf = (state: number): number => (state >>> 3) & SEQ_MASK
+export const nextSeq = (seq: number): number => ((seq + 1) & SEQ_MASK) || 1
+
+/** Default largest payload carried in shared memory; larger ones use the port. */
+export const DEFAULT_MAX_INLINE_BYTES = 16 * 1024 * 1024
+const INITIAL_BYTES = 64 * 1024
+
+/** Allocates a channel buffer able to grow to carry `maxInlineBytes`. */
+export function createChannelBuffer(maxInlineBytes: number): SharedArrayBuffer {
+  const max = HEADER_BYTES + maxInlineBytes
+  const buffer = new SharedArrayBuffer(Math.min(HEADER_BYTES + INITIAL_BYTES, max), { maxByteLength: max })
+  const slots = new Int32Array(buffer, 0, HEADER_BYTES / 4)
+  slots[Slot.WorkerIdle] = WorkerIdle.Parked
+  slots[Slot.ExitCode] = -1
+  return buffer
+}
+
+/** Both ends of the channel: the buffer and its header. */
+export class Channel {
+  readonly slots: Int32Array
+  constructor(readonly buffer: SharedArrayBuffer) {
+    this.slots = new Int32Array(buffer, 0, HEADER_BYTES / 4)
+  }
+
+  load(slot: number): number {
+    return Atomics.load(this.slots, slot)
+  }
+
+  store(slot: number, value: number): void {
+    Atomics.store(this.slots, slot, value)
+  }
+
+  /** Moves `State` from `from` to `to`; false if someone else moved it first. */
+  transition(from: number, to: number): boolean {
+    return Atomics.compareExchange(this.slots, Slot.State, from, to) === from
+  }
+
+  /** Publishes a new `State` and wakes the other side if it is parked. */
+  publish(state: number): void {
+    Atomics.store(this.slots, Slot.State, state)
+    Atomics.notify(this.slots, Slot.State)
+  }
+
+  /**
+   * Writes `values` as the payload of call `seq`: into the data region when the codec can
+   * carry them, else as a port message. Returns the `Flag.ViaPort` bit (or 0) to publish.
+   * Throws a `DataCloneError` naming the position of a value that cannot be cloned.
+   */
+  writePayload(
+    seq: number,
+    values: unknown[],
+    maxInlineBytes: number,
+    port: MessagePort,
+    label: (index: number) => string,
+    transfer?: readonly object[],
+  ): number {
+    if (transfer === undefined || transfer.length === 0) {
+      try {
+        const end = encodeInto(values, this.buffer, HEADER_BYTES, maxInlineBytes, label)
+        this.store(Slot.Length, end)
+        return 0
+      } catch (error) {
+        if (!(error instanceof CodecFallback)) throw error
+      }
+    }
+    const message: PortMessage = { t: 'payload', seq, values }
+    try {
+      port.postMessage(message, transfer === undefined ? [] : (transfer as Transferable[]))
+    } catch (error) {
+      throw explainCloneFailure(error, values, label)
+    }
+    return Flag.ViaPort
+  }
+
+  /**
+   * Reads the payload of call `seq` that `writePayload` wrote, or `undefined` if it was
+   * sent through the port and has not arrived yet (see `Inbox`).
+   */
+  readPayload(seq: number, flags: number, inbox: Inbox): unknown[] | undefined {
+    if ((flags & Flag.ViaPort) === 0) return decodeFrom(this.buffer, HEADER_BYTES, this.load(Slot.Length))
+    return inbox.takePayload(seq)
+  }
+}
+
+/** Finds which value made postMessage fail, so the error can name its position. */
+function explainCloneFailure(error: unknown, values: unknown[], label: (index: number) => string): unknown {
+  if (!(error instanceof Error) && !(error instanceof DOMException)) return error
+  for (let i = 0; i < values.length; i++) {
+    try {
+      structuredClone(values[i])
+    } catch (inner) {
+      return dataCloneError(`${label(i)} could not be cloned: ${(inner as Error).message}`)
+    }
+  }
+  return error
+}
+
+/**
+ * The receiving side of the control port. Payload messages may arrive through the port's
+ * listener (when the event loop ran first) or be pulled synchronously; both land here.
+ */
+export class Inbox {
+  private readonly payloads = new Map<number, unknown[]>()
+  constructor(
+    private readonly port: MessagePort,
+    private readonly receiveSync: (port: MessagePort) => { message: unknown } | undefined,
+    private readonly onOther: (message: PortMessage) => void,
+  ) {}
+
+  /** Files a message that the port's listener delivered. */
+  accept(message: PortMessage): void {
+    if (typeof message === 'object' && message !== null && message.t === 'payload') {
+      this.payloads.set(message.seq, message.values)
+      this.deliverWaiting()
+    } else {
+      this.onOther(message)
+    }
+  }
+
+  /** Drains whatever is queued on the port right now. */
+  drain(): void {
+    for (let entry = this.receiveSync(this.port); entry !== undefined; entry = this.receiveSync(this.port)) {
+      this.accept(entry.message as PortMessage)
+    }
+  }
+
+  /**
+   * The payload of call `seq`, if it has arrived. It was posted before the call's state
+   * was published, but a runtime may still be moving it between threads (Deno forwards
+   * messages of a freshly transferred port through its event loop).
+   */
+  takePayload(seq: number): unknown[] | undefined {
+    let values = this.payloads.get(seq)
+    if (values === undefined) {
+      this.drain()
+      values = this.payloads.get(seq)
+      if (values === undefined) return undefined
+    }
+    this.payloads.delete(seq)
+    // Older payloads belong to calls nobody waits for any more.
+    for (const key of this.payloads.keys()) if (key < seq) this.payloads.delete(key)
+    return values
+  }
+
+  /** Calls `then` once the payload of call `seq` arrives through the port's listener. */
+  whenPayload(seq: number, then: (values: unknown[]) => void): void {
+    this.waiting = { seq, then }
+  }
+
+  private waiting: { seq: number; then: (values: unknown[]) => void } | undefined
+
+  private deliverWaiting(): void {
+    const waiting = this.waiting
+    if (waiting === undefined) return
+    const values = this.takePayload(waiting.seq)
+    if (values === undefined) return
+    this.waiting = undefined
+    waiting.then(values)
+  }
+}

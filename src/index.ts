@@ -1,0 +1,13 @@
+/**
+ * anythread: call async functions from sync code, on a worker thread, on Node.js, Deno
+ * and Bun. See the README for a tour.
+ *
+ * @packageDocumentation
+ */
+export { createBridge } from './bridge.ts'
+export type { Bridge, BridgeOptions, BridgeStats } from './bridge.ts'
+export type { AnyFunction, AnyModule, CallOptions, ExportArgs, ExportName, ExportResult, ModuleHandle } from './types.ts'
+export { AnythreadError, BridgeClosedError, DeadlockError, ModuleLoadError, TimeoutError, WorkerCrashedError } from './errors.ts'
+export { DEFAULT_WAIT_POLICY } from './wait.ts'
+export type { WaitPolicy } from './wait.ts'
+export type { Backend, BootData, ExitInfo, WorkerRuntime, WorkerThread } from './backend.ts'

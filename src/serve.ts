@@ -1,0 +1,270 @@
+/**
+ * The worker side of the channel: claims requests, runs the export on this thread's own
+ * event loop, writes the answer back. Runtime-neutral; each adapter's worker entry calls
+ * `serve()` with its boot data and a `WorkerRuntime`.
+ *
+ * Idle policy: after answering, the worker polls for the next request for
+ * `workerSpinMicros` (sync callers tend to call again at once), then marks itself parked
+ * and returns to its event loop, where timers and I/O keep running; the host rings the
+ * port's doorbell when it posts a request to a parked worker. The parked flag and the
+ * request are checked in opposite orders on the two sides (Dekker), so no request is
+ * ever missed and a doorbell is only sent when needed.
+ */
+import type { BootData, WorkerRuntime } from './backend.ts'
+import { Channel, DOORBELL, Flag, Inbox, Life, Phase, Slot, WorkerIdle, phaseOf, seqOf, stateOf } from './channel.ts'
+import type { PortMessage } from './channel.ts'
+import { cancelReason, installTracker } from './worker-state.ts'
+import type { CallTracker } from './worker-state.ts'
+import { now } from './wait.ts'
+
+type Module = Record<string, unknown>
+
+/** What a request carries, in order. */
+export type Request = [moduleId: number, url: string | undefined, name: string, ...args: unknown[]]
+
+/** The payload of a `Flag.ModuleError` response. */
+export interface ModuleErrorDetail {
+  readonly message: string
+  readonly cause?: unknown
+}
+
+const RETURN_LABEL = (): string => 'The return value'
+
+/** Serves calls on this thread until it is terminated. */
+export function serve(boot: BootData, runtime: WorkerRuntime): void {
+  new Server(boot, runtime).start()
+}
+
+class Server {
+  private readonly channel: Channel
+  private readonly port: MessagePort
+  private readonly inbox: Inbox
+  private readonly modules = new Map<number, Module>()
+  private readonly loading = new Map<number, Promise<Module>>()
+  private readonly spinMillis: number
+  private readonly maxInlineBytes: number
+  private readonly calls: CallTracker
+  private readonly reasons = new Map<number, unknown>()
+
+  constructor(boot: BootData, runtime: WorkerRuntime) {
+    this.channel = new Channel(boot.buffer)
+    this.port = boot.port
+    this.spinMillis = boot.workerSpinMicros / 1000
+    this.maxInlineBytes = boot.maxInlineBytes
+    this.inbox = new Inbox(this.port, runtime.receiveMessageSync, (message) => this.onControl(message))
+    const channel = this.channel
+    const reasons = this.reasons
+    this.calls = {
+      activeSeq: 0,
+      controllers: new Map(),
+      isCancelled: (seq) => reasons.has(seq) || channel.load(Slot.Cancel) === seq,
+      reasonFor: (seq) => reasons.get(seq) ?? cancelReason('timeout'),
+    }
+    installTracker(this.calls)
+    runtime.onDeath((error, exitCode) => this.onDeath(error, exitCode))
+  }
+
+  start(): void {
+    this.port.onmessage = (event: MessageEvent) => {
+      const message = event.data as PortMessage
+      if (message === DOORBELL) this.pump()
+      else this.inbox.accept(message)
+    }
+    this.channel.store(Slot.Life, Life.Ready)
+    this.pump()
+  }
+
+  /**
+   * Polls for requests and runs them; returns (parked) when none came within the spin
+   * budget or a call went asynchronous and needs the event loop.
+   */
+  private readonly pump = (): void => {
+    const channel = this.channel
+    for (;;) {
+      channel.store(Slot.WorkerIdle, WorkerIdle.Awake)
+      let deadline = now() + this.spinMillis
+      let polls = 0
+      for (;;) {
+        const state = channel.load(Slot.State)
+        if (phaseOf(state) === Phase.Request) {
+          const seq = seqOf(state)
+          if (channel.transition(state, stateOf(seq, Phase.Claimed))) {
+            if (!this.handle(seq)) break // went async: give the loop back
+            deadline = now() + this.spinMillis
+            continue
+          }
+        }
+        if ((++polls & 31) === 0 && now() >= deadline) break
+      }
+      channel.store(Slot.WorkerIdle, WorkerIdle.Parked)
+      // A request published before the host saw the parked flag gets no doorbell: look again.
+      if (phaseOf(channel.load(Slot.State)) !== Phase.Request) return
+    }
+  }
+
+  /** Runs claimed call `seq`. Returns true if it settled synchronously. */
+  private handle(seq: number): boolean {
+    const channel = this.channel
+    Atomics.add(channel.slots, Slot.Busy, 1)
+    let request: unknown[] | undefined
+    try {
+      request = channel.readPayload(seq, channel.load(Slot.Flags), this.inbox)
+    } catch (error) {
+      channel.store(Slot.State, stateOf(seq, Phase.Running))
+      this.respond(seq, Flag.Threw, error)
+      return true
+    }
+    // Running: the data region is free again, and the host may abandon the call.
+    channel.store(Slot.State, stateOf(seq, Phase.Running))
+    if (request === undefined) {
+      this.inbox.whenPayload(seq, (values) => {
+        if (this.run(seq, values as Request)) this.pump()
+      })
+      return false
+    }
+    return this.run(seq, request as Request)
+  }
+
+  /** Resolves the module and calls the export. Returns true if it settled synchronously. */
+  private run(seq: number, request: Request): boolean {
+    const [moduleId, url, name] = request
+    const args = request.slice(3)
+    const module = this.modules.get(moduleId)
+    if (module !== undefined) return this.invoke(seq, module, name, args)
+    this.load(moduleId, url).then(
+      (loaded) => {
+        if (this.invoke(seq, loaded, name, args)) this.pump()
+      },
+      (cause: unknown) =>
+        this.settle(seq, Flag.ModuleError, { message: `Cannot load worker module ${url}: ${describe(cause)}`, cause: portable(cause) }),
+    )
+    return false
+  }
+
+  private load(moduleId: number, url: string | undefined): Promise<Module> {
+    let pending = this.loading.get(moduleId)
+    if (pending === undefined) {
+      if (url === undefined) return Promise.reject(new Error(`module #${moduleId} was never announced`))
+      pending = import(url).then((module: Module) => {
+        this.modules.set(moduleId, module)
+        return module
+      })
+      // A failed load is retried by the next call (the file may have been fixed).
+      pending.catch(() => this.loading.delete(moduleId))
+      this.loading.set(moduleId, pending)
+    }
+    return pending
+  }
+
+  /** Calls the export. Returns true if the call settled synchronously. */
+  private invoke(seq: number, module: Module, name: string, args: unknown[]): boolean {
+    const fn = module[name]
+    if (typeof fn !== 'function') {
+      const exported = Object.keys(module).filter((key) => typeof module[key] === 'function')
+      const message =
+        name in module
+          ? `export '${name}' is not a function (it is ${typeof fn})`
+          : `no export named '${name}' (callable exports: ${exported.join(', ') || 'none'})`
+      this.respond(seq, Flag.ModuleError, { message } satisfies ModuleErrorDetail)
+      return true
+    }
+    const calls = this.calls
+    calls.activeSeq = seq
+    let result: unknown
+    try {
+      result = (fn as (...args: unknown[]) => unknown)(...args)
+    } catch (error) {
+      this.respond(seq, Flag.Threw, error)
+      return true
+    }
+    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+      Promise.resolve(result).then(
+        (value) => this.settle(seq, Flag.Ok, value),
+        (error: unknown) => this.settle(seq, Flag.Threw, error),
+      )
+      return false
+    }
+    this.respond(seq, Flag.Ok, result)
+    return true
+  }
+
+  private settle(seq: number, kind: number, value: unknown): void {
+    this.respond(seq, kind, value)
+    this.pump()
+  }
+
+  /** Writes the answer of call `seq`, unless the host has abandoned it. */
+  private respond(seq: number, kind: number, value: unknown): void {
+    const channel = this.channel
+    Atomics.sub(channel.slots, Slot.Busy, 1)
+    Atomics.notify(channel.slots, Slot.Busy)
+    if (this.calls.activeSeq === seq) this.calls.activeSeq = 0
+    if (this.calls.controllers.size !== 0) this.calls.controllers.delete(seq)
+    // Awake before answering: the host's next request then needs no doorbell.
+    channel.store(Slot.WorkerIdle, WorkerIdle.Awake)
+    if (!channel.transition(stateOf(seq, Phase.Running), stateOf(seq, Phase.Responding))) {
+      this.reasons.delete(seq)
+      return // abandoned by the host: the late answer is dropped here
+    }
+    let flags: number
+    try {
+      flags = kind | channel.writePayload(seq, [value], this.maxInlineBytes, this.port, RETURN_LABEL)
+    } catch (error) {
+      // The answer cannot cross (a function, a getter that throws...). Send why instead;
+      // a thrown error that cannot cross is sent as its name, message and stack.
+      const substitute = kind === Flag.Threw ? plainError(value) : plainError(error)
+      flags = (kind === Flag.Ok ? Flag.Threw : kind) | channel.writePayload(seq, [substitute], this.maxInlineBytes, this.port, RETURN_LABEL)
+    }
+    channel.store(Slot.Flags, flags)
+    channel.publish(stateOf(seq, Phase.Response))
+  }
+
+  private onControl(message: PortMessage): void {
+    if (typeof message !== 'object' || message === null || message.t !== 'cancel') return
+    const reason = cancelReason(message.reason)
+    this.reasons.set(message.seq, reason)
+    this.calls.controllers.get(message.seq)?.abort(reason)
+  }
+
+  private onDeath(error: unknown, exitCode: number | undefined): void {
+    const channel = this.channel
+    if (channel.load(Slot.Life) === Life.Dead) return
+    if (error !== undefined) {
+      try {
+        this.port.postMessage({ t: 'crash', error: plainError(error) } satisfies PortMessage)
+      } catch {
+        // The port may already be closed; the exit code still tells the host.
+      }
+    }
+    channel.store(Slot.ExitCode, exitCode ?? -1)
+    channel.store(Slot.Life, Life.Dead)
+    Atomics.notify(channel.slots, Slot.State)
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * Runtimes report load failures with their own error classes (Bun's BuildMessage and
+ * ResolveMessage) that structured clone refuses; carry those as plain errors.
+ */
+function portable(error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof DOMException) return error
+  if (Object.prototype.toString.call(error) === '[object Error]') return error
+  const copy = plainError(error)
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string') (copy as { code?: string }).code = code
+  return copy
+}
+
+/** An error the codec and structured clone can always carry: name, message, stack. */
+function plainError(error: unknown): Error {
+  const copy = error instanceof DOMException ? new DOMException(error.message, error.name) : new Error(describe(error))
+  if (error instanceof Error) {
+    if (!(copy instanceof DOMException)) copy.name = error.name
+    if (typeof error.stack === 'string') Object.defineProperty(copy, 'stack', { value: error.stack, writable: true, configurable: true })
+  }
+  return copy
+}

@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { backendName, closeAll, runtime, tasks } from './harness.ts'
+
+afterEach(closeAll)
+
+function thrown(fn: () => unknown): any {
+  try {
+    fn()
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a throw')
+}
+
+describe(`errors cross the thread boundary (${runtime}/${backendName})`, () => {
+  it('keep the class and message of built-in errors', () => {
+    const error = thrown(() => tasks().runSync('throwTypeError', 'wrong type'))
+    expect(error).toBeInstanceOf(TypeError)
+    expect(error.message).toBe('wrong type')
+    expect(error.name).toBe('TypeError')
+  })
+
+  it('keep rejections of async exports', () => {
+    const error = thrown(() => tasks().runSync('rejectLater'))
+    expect(error).toBeInstanceOf(SyntaxError)
+    expect(error.message).toBe('async failure')
+  })
+
+  it('keep the cause chain', () => {
+    const error = thrown(() => tasks().runSync('throwWithCause'))
+    expect(error.message).toBe('outer')
+    expect(error.cause).toBeInstanceOf(Error)
+    expect(error.cause.message).toBe('middle')
+    expect(error.cause.cause).toBeInstanceOf(RangeError)
+    expect(error.cause.cause.message).toBe('root cause')
+  })
+
+  it('keep own properties and the name of custom errors', () => {
+    const error = thrown(() => tasks().runSync('throwCustom'))
+    expect(error).toBeInstanceOf(Error)
+    expect(error.name).toBe('ValidationError')
+    expect(error.message).toBe('bad input')
+    expect(error.code).toBe('E_INVALID')
+    expect(error.details).toEqual({ field: 'email', limits: [1, 2] })
+  })
+
+  it('keep AggregateError and its errors', () => {
+    const error = thrown(() => tasks().runSync('throwAggregate'))
+    expect(error).toBeInstanceOf(AggregateError)
+    expect(error.message).toBe('several')
+    expect(error.errors).toHaveLength(2)
+    expect(error.errors[0]).toBeInstanceOf(RangeError)
+    expect(error.errors[1].message).toBe('second')
+  })
+
+  it('keep DOMException names', () => {
+    const error = thrown(() => tasks().runSync('throwDOMException'))
+    expect(error).toBeInstanceOf(DOMException)
+    expect(error.name).toBe('NotFoundError')
+    expect(error.message).toBe('nothing here')
+  })
+
+  it('keep thrown non-errors as they are', () => {
+    expect(thrown(() => tasks().runSync('throwString'))).toBe('a plain string')
+  })
+
+  it('show the worker frames and the caller frames in the stack', () => {
+    function callerFrameMarker() {
+      const value = tasks().runSync('throwTypeError', 'trace me') // not a tail call: JSC drops those frames
+      return value
+    }
+    const error = thrown(callerFrameMarker)
+    expect(error.stack).toContain('tasks.js') // worker frame
+    expect(error.stack).toContain('called from another thread')
+    expect(error.stack).toContain('errors.test') // caller frames
+    // JavaScriptCore (Bun) leaves some frames out of its traces; V8 keeps them all.
+    if (runtime !== 'bun') expect(error.stack).toContain('callerFrameMarker')
+  })
+
+  it('report an error whose properties cannot be cloned, with its message', () => {
+    const error = thrown(() => tasks().runSync('returnUncloneableError'))
+    expect(error).toBeInstanceOf(Error)
+    expect(error.message).toBe('has a function')
+  })
+})

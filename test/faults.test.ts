@@ -1,0 +1,217 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import {
+  BridgeClosedError,
+  ModuleLoadError,
+  TimeoutError,
+  WorkerCrashedError,
+  createBridge,
+} from '../dist/index.js'
+import { backendName, bridge, closeAll, elapsed, fixture, makeBackend, runtime, selfExit, tasks } from './harness.ts'
+
+afterEach(closeAll)
+
+const cellName = `${runtime}/${backendName}`
+
+describe(`timeouts (${cellName})`, () => {
+  it('throw TimeoutError at the deadline', () => {
+    const handle = tasks()
+    handle.runSync('add', 1) // warm: measure the deadline, not the start-up
+    const { error, ms } = elapsed(() => handle.with({ timeout: 100 }).runSync('delay', 5_000, 'late'))
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect((error as TimeoutError).timeout).toBe(100)
+    expect(ms).toBeGreaterThanOrEqual(99)
+    expect(ms).toBeLessThan(1_000)
+  })
+
+  it('never deliver a late result to a later call', () => {
+    const handle = tasks()
+    for (let i = 0; i < 5; i++) {
+      expect(() => handle.with({ timeout: 20 }).runSync('delay', 60, `stale-${i}`)).toThrow(TimeoutError)
+      expect(handle.runSync('echo', `fresh-${i}`)).toBe(`fresh-${i}`)
+    }
+    // Let the stale calls finish on the worker; later calls still get their own answers.
+    expect(handle.runSync('delay', 100, 'after')).toBe('after')
+    expect(handle.runSync('add', 1, 1)).toBe(2)
+  })
+
+  it('recycle a worker stuck in the call it timed out', () => {
+    const b = bridge()
+    const handle = b.load<typeof import('./fixtures/tasks.js')>(fixture('tasks.js'))
+    expect(handle.runSync('increment')).toBe(1)
+    expect(() => handle.with({ timeout: 50 }).runSync('loopForever')).toThrow(TimeoutError)
+    const { value, ms } = elapsed(() => handle.runSync('increment'))
+    expect(value).toBe(1) // a fresh worker: module state starts over
+    expect(ms).toBeLessThan(5_000)
+  })
+
+  it('reach sync worker code through checkCancelled()', () => {
+    const handle = tasks()
+    expect(() => handle.with({ timeout: 50 }).runSync('spinUntilCancelled')).toThrow(TimeoutError)
+    expect(handle.runSync('cancellationSeen')).toBe('TimeoutError')
+  })
+
+  it('abort the signal async worker code sees', () => {
+    const handle = tasks()
+    expect(() => handle.with({ timeout: 50 }).runSync('awaitAbort')).toThrow(TimeoutError)
+    expect(handle.runSync('delay', 20, 'x')).toBe('x')
+    expect(handle.runSync('cancellationSeen')).toBe('signal:TimeoutError')
+  })
+
+  it('use the bridge default timeout', () => {
+    const handle = tasks({ timeout: 30 })
+    expect(() => handle.runSync('delay', 2_000, 0)).toThrow(TimeoutError)
+    expect(handle.with({ timeout: 2_000 }).runSync('delay', 10, 'ok')).toBe('ok')
+  })
+})
+
+describe(`worker deaths (${cellName})`, () => {
+  const dies = (name: string, fn: (handle: ReturnType<typeof tasks>) => unknown) =>
+    it(name, () => {
+      const handle = tasks()
+      handle.runSync('add', 1) // started
+      const { error, ms } = elapsed(() => fn(handle))
+      expect(error).toBeInstanceOf(WorkerCrashedError)
+      expect(ms).toBeLessThan(1_000)
+      expect(handle.runSync('add', 2, 3)).toBe(5) // the next call works on a new worker
+      return error
+    })
+
+  dies('fail the call when the worker exits', (handle) => handle.runSync('exitNow', selfExit, 3))
+  dies('fail the call when the worker throws outside the call', (handle) => handle.runSync('crashInTimer'))
+  dies('fail the call on an unhandled rejection in the worker', (handle) => handle.runSync('unhandledRejection'))
+
+  it('carry the exit code and the uncaught error', () => {
+    const handle = tasks()
+    const exit = elapsed(() => handle.runSync('exitNow', selfExit, 3)).error as WorkerCrashedError
+    if (selfExit === 'process') expect(exit.exitCode).toBe(3)
+    const crash = elapsed(() => handle.runSync('crashInTimer')).error as WorkerCrashedError
+    expect(crash.message).toContain('boom in a timer')
+    expect((crash.cause as Error).message).toBe('boom in a timer')
+  })
+
+  it('fail the call when the worker cannot even start', () => {
+    // Only node:worker_threads takes execArgv, and Bun ignores it.
+    if (backendName !== 'node' || runtime === 'bun') return
+    const b = createBridge({ backend: makeBackend({ execArgv: ['--no-such-flag-for-anythread'] }) })
+    try {
+      const { error } = elapsed(() => b.load(fixture('tasks.js')).runSync('add', 1))
+      expect(error).toBeDefined()
+    } finally {
+      b.close()
+    }
+  })
+
+  it('start a new worker after a death between calls', async () => {
+    const handle = tasks()
+    expect(handle.runSync('crashSoon')).toBe('answered')
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    expect(handle.runSync('add', 1, 1)).toBe(2)
+  })
+})
+
+describe(`module loading (${cellName})`, () => {
+  const loadError = (file: string | URL, name = 'never'): ModuleLoadError => {
+    const { error } = elapsed(() => bridge().load(file).runSync(name))
+    expect(error).toBeInstanceOf(ModuleLoadError)
+    return error as ModuleLoadError
+  }
+
+  it('names a missing module', () => {
+    const url = fixture('does-not-exist.js')
+    const error = loadError(url)
+    expect(error.moduleUrl).toBe(url.href)
+    expect(error.message).toContain('does-not-exist.js')
+    expect(error.cause).toBeDefined()
+  })
+
+  it('reports a syntax error with its cause', () => {
+    const error = loadError(fixture('syntax-error.js'), 'broken')
+    const cause = error.cause as Error
+    // Each runtime names a parse failure its own way: Node a SyntaxError, Deno a TypeError
+    // whose message says so, Bun a BuildMessage.
+    expect(cause).toBeInstanceOf(Error)
+    if (runtime === 'deno') expect(cause.message).toMatch(/SyntaxError|Expression expected/)
+    else if (runtime === 'bun') expect(cause.name).toBe('BuildMessage')
+    else expect(cause).toBeInstanceOf(SyntaxError)
+  })
+
+  it('reports a module that throws at top level', () => {
+    const error = loadError(fixture('top-level-throw.js'))
+    expect(error.cause).toBeInstanceOf(RangeError)
+    expect((error.cause as Error).message).toBe('refusing to load')
+  })
+
+  it('reports a missing export and lists the callable ones', () => {
+    const error = loadError(fixture('tasks.js'), 'noSuchExport')
+    expect(error.message).toContain("'noSuchExport'")
+    expect(error.message).toContain('add')
+  })
+
+  it('reports an export that is not a function', () => {
+    const error = loadError(fixture('tasks.js'), 'notAFunction')
+    expect(error.message).toContain('not a function')
+  })
+
+  it('leaves the worker usable for other modules', () => {
+    const b = bridge()
+    expect(() => b.load(fixture('syntax-error.js')).runSync('broken')).toThrow(ModuleLoadError)
+    expect(b.load(fixture('tasks.js')).runSync('add', 1, 2)).toBe(3)
+    expect(b.stats().threads).toBe(1)
+  })
+})
+
+describe(`bad input (${cellName})`, () => {
+  it('names the argument that cannot be cloned, and the worker is unharmed', () => {
+    const handle = tasks()
+    expect(handle.runSync('increment')).toBe(1)
+    const { error } = elapsed(() => handle.runSync('argCount', 1, () => 2))
+    expect((error as DOMException).name).toBe('DataCloneError')
+    expect((error as Error).message).toContain('Argument 2')
+    expect(handle.runSync('increment')).toBe(2) // same worker, same state
+  })
+
+  it('reports a return value that cannot be cloned', () => {
+    const handle = tasks()
+    const { error } = elapsed(() => handle.runSync('returnFunction'))
+    expect((error as DOMException).name).toBe('DataCloneError')
+    expect(handle.runSync('add', 1, 1)).toBe(2)
+  })
+
+  it('refuses calls after close()', () => {
+    const b = bridge()
+    const handle = b.load(fixture('tasks.js'))
+    expect(handle.runSync('add', 1, 1)).toBe(2)
+    b.close()
+    expect(() => handle.runSync('add', 1, 1)).toThrow(BridgeClosedError)
+    expect(() => b.load(fixture('tasks.js'))).toThrow(BridgeClosedError)
+    b.close() // twice is fine
+    expect(b.stats()).toMatchObject({ closed: true, threads: 0 })
+  })
+
+  it('closes through Symbol.dispose', () => {
+    const b = createBridge({ backend: makeBackend() })
+    const handle = b.load(fixture('tasks.js'))
+    handle.runSync('add', 1)
+    b[Symbol.dispose]()
+    expect(() => handle.runSync('add', 1)).toThrow(BridgeClosedError)
+  })
+
+  it('throws an aborted signal reason without calling', () => {
+    const handle = tasks()
+    const controller = new AbortController()
+    controller.abort(new Error('stop'))
+    expect(() => handle.with({ signal: controller.signal }).runSync('increment')).toThrow('stop')
+    expect(handle.runSync('increment')).toBe(1)
+  })
+
+  it('rejects bad arguments with clear errors', () => {
+    expect(() => createBridge({} as never)).toThrow(/backend/)
+    const b = bridge()
+    expect(() => b.load('./relative.js')).toThrow(/relative/)
+    expect(() => b.load('https://example.invalid/x.js')).toThrow(/not allowed/)
+    const handle = b.load(fixture('tasks.js'))
+    expect(() => handle.runSync(42 as never)).toThrow(TypeError)
+    expect(() => handle.with({ timeout: -1 })).toThrow(RangeError)
+    expect(() => createBridge({ backend: makeBackend(), wait: { spinMicros: -1 } })).toThrow(RangeError)
+  })
+})

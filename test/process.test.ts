@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest'
+import { backendName, runProgram, runtime } from './harness.ts'
+
+describe(`whole programs (${runtime}/${backendName})`, () => {
+  it('prints worker output in call order, and keeps it when the host exits at once', () => {
+    const result = runProgram('host-console.mjs')
+    expect(result.error).toBeUndefined()
+    expect(result.status).toBe(0)
+    const lines = result.stdout.split('\n').filter((line) => line !== '')
+    expect(lines).toEqual(['host-1', 'worker-1', 'worker-2', 'host-2', 'worker-3'])
+    expect(result.stderr).toContain('to stderr')
+  })
+
+  it('exits on its own when it never closes its bridge', () => {
+    const result = runProgram('host-no-close.mjs', 10_000)
+    expect(result.error).toBeUndefined() // not killed by the timeout
+    expect(result.status).toBe(0)
+    expect(result.stdout.trim().split('\n')).toEqual(['3', '7'])
+    expect(result.ms).toBeLessThan(8_000)
+  })
+})

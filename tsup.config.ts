@@ -1,0 +1,23 @@
+import { defineConfig } from 'tsup'
+
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    worker: 'src/worker.ts',
+    node: 'adapters/node.ts',
+    deno: 'adapters/deno.ts',
+    bun: 'adapters/bun.ts',
+    // Worker entries: always ESM, loaded by the adapters next to them.
+    'node-worker': 'adapters/node-worker.ts',
+    'web-worker': 'adapters/web-worker.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  splitting: true,
+  shims: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+  platform: 'neutral',
+  external: [/^node:/],
+})

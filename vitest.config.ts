@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Tests block their thread on purpose; one file per process keeps cells independent.
+    pool: 'forks',
+    fileParallelism: false,
+  },
+})
