@@ -96,9 +96,11 @@ class BridgeImpl implements Bridge {
     if (!Number.isInteger(maxInlineBytes) || maxInlineBytes < 1024) {
       throw new RangeError(`maxInlineBytes must be an integer >= 1024, got ${String(maxInlineBytes)}`)
     }
+    const wait = resolveWaitPolicy(options.wait)
     this.caller = new SyncCaller({
       backend: options.backend,
-      wait: resolveWaitPolicy(options.wait),
+      wait,
+      workerSpinMicros: wait.workerSpinMicros,
       maxInlineBytes,
       idleTimeout: checkTimeout(options.idleTimeout ?? (options.backend.canUnref ? Infinity : 250), 'idleTimeout'),
       settleGrace: checkTimeout(options.settleGrace ?? 100, 'settleGrace'),

@@ -1,0 +1,175 @@
+/**
+ * One worker thread and its channel, as the host drives it: start it, post a call, read
+ * the answer, give up on a call, notice its death. The sync caller and the pool both
+ * build on this; only how they wait differs.
+ */
+import type { Backend, BootData, ExitInfo, WorkerThread } from './backend.ts'
+import { Channel, DOORBELL, Flag, Inbox, Life, Phase, Slot, WorkerIdle, createChannelBuffer, nextSeq, stateOf } from './channel.ts'
+import type { PortMessage } from './channel.ts'
+import { ModuleLoadError, WorkerCrashedError, reviveOwnError } from './errors.ts'
+import type { ModuleErrorDetail, Request } from './serve.ts'
+import { now } from './wait.ts'
+
+/** What a call carries to the worker. */
+export interface CallRequest {
+  readonly moduleId: number
+  readonly url: string
+  readonly name: string
+  readonly args: unknown[]
+  readonly transfer: readonly object[] | undefined
+}
+
+export interface SlotOptions {
+  readonly backend: Backend
+  readonly maxInlineBytes: number
+  readonly workerSpinMicros: number
+}
+
+/** How long the host waits for a port payload that its state already announced. */
+const PORT_PATIENCE_MILLIS = 5_000
+
+const argumentLabel = (index: number): string => (index >= 3 ? `Argument ${index - 2}` : 'The call')
+
+/** The outcome of giving up on a call. */
+export type Abandon = 'abandoned' | 'answered' | 'dead'
+
+export class WorkerSlot {
+  readonly channel: Channel
+  readonly inbox: Inbox
+  readonly port: MessagePort
+  readonly thread: WorkerThread
+  /** Modules this worker has been told the URL of. */
+  readonly announced = new Set<number>()
+  readonly startedAt = now()
+  exit: ExitInfo | undefined
+  crash: unknown
+  private seq = 0
+  private retired = false
+
+  constructor(
+    private readonly options: SlotOptions,
+    onExit: (slot: WorkerSlot, info: ExitInfo) => void,
+  ) {
+    const { backend, maxInlineBytes, workerSpinMicros } = options
+    const buffer = createChannelBuffer(maxInlineBytes)
+    const { port1, port2 } = new MessageChannel()
+    this.port = port1
+    this.channel = new Channel(buffer)
+    this.inbox = new Inbox(port1, backend.receiveMessageSync, (message: PortMessage) => {
+      if (typeof message === 'object' && message !== null && message.t === 'crash') this.crash = message.error
+    })
+    const boot: BootData = { buffer, port: port2, workerSpinMicros, maxInlineBytes }
+    this.thread = backend.spawn(boot, (info) => {
+      this.exit = info
+      onExit(this, info)
+    })
+  }
+
+  get dead(): boolean {
+    return this.exit !== undefined || this.channel.load(Slot.Life) === Life.Dead
+  }
+
+  /** Calls the worker has claimed and not settled (including abandoned ones). */
+  get busy(): number {
+    return this.channel.load(Slot.Busy)
+  }
+
+  /**
+   * Publishes a call and rings the doorbell if the worker is parked. Returns its seq.
+   * Throws (naming the argument) before anything is published if an argument cannot be
+   * cloned: the worker is unharmed.
+   */
+  post(call: CallRequest): number {
+    const channel = this.channel
+    const seq = (this.seq = nextSeq(this.seq))
+    const request: Request = [call.moduleId, this.announced.has(call.moduleId) ? undefined : call.url, call.name, ...call.args]
+    const flags = channel.writePayload(seq, request, this.options.maxInlineBytes, this.port, argumentLabel, call.transfer)
+    channel.store(Slot.Flags, flags)
+    channel.publish(stateOf(seq, Phase.Request))
+    if (channel.load(Slot.WorkerIdle) === WorkerIdle.Parked) this.port.postMessage(DOORBELL)
+    return seq
+  }
+
+  /** Whether the worker has answered call `seq`. */
+  answered(seq: number): boolean {
+    return this.channel.load(Slot.State) === stateOf(seq, Phase.Response)
+  }
+
+  /**
+   * Reads the answer of call `seq`: returns its value or throws its error (the worker's
+   * own error, or `ModuleLoadError`). Errors get no caller frames here.
+   */
+  readAnswer(seq: number, call: CallRequest): unknown {
+    const channel = this.channel
+    const flags = channel.load(Slot.Flags)
+    const [value] = channel.readPayload(seq, flags, this.inbox) ?? this.awaitPortPayload(seq)
+    this.announced.add(call.moduleId)
+    const kind = flags & ~Flag.ViaPort
+    if (kind === Flag.Ok) return value
+    if (kind === Flag.ModuleError) {
+      const detail = value as ModuleErrorDetail
+      this.announced.delete(call.moduleId)
+      throw new ModuleLoadError(detail.message, call.url, detail.cause === undefined ? undefined : { cause: detail.cause })
+    }
+    throw reviveOwnError(value)
+  }
+
+  /**
+   * Gives up on call `seq`: the worker drops its late answer and sees the cancellation
+   * (`checkCancelled()`, `currentSignal()`). Returns 'answered' if the answer won the race.
+   */
+  abandon(seq: number, call: CallRequest, reason: 'timeout' | 'abort'): Abandon {
+    const channel = this.channel
+    for (;;) {
+      const state = channel.load(Slot.State)
+      if (state === stateOf(seq, Phase.Response)) return 'answered'
+      if (state === stateOf(seq, Phase.Request) || state === stateOf(seq, Phase.Running)) {
+        if (!channel.transition(state, stateOf(seq, Phase.Idle))) continue
+        if (state === stateOf(seq, Phase.Running)) {
+          this.announced.add(call.moduleId) // the worker has read the URL
+          channel.store(Slot.Cancel, seq)
+          this.port.postMessage({ t: 'cancel', seq, reason } satisfies PortMessage)
+        }
+        return 'abandoned'
+      }
+      // Claimed or Responding: the worker is copying the payload; it takes microseconds.
+      if (this.dead) return 'dead'
+      Atomics.wait(channel.slots, Slot.State, state, 1)
+    }
+  }
+
+  /** The error for a call this worker owed when it died. */
+  crashError(what: string): WorkerCrashedError {
+    this.inbox.drain()
+    const slotCode = this.channel.load(Slot.ExitCode)
+    const exitCode = this.exit?.exitCode ?? (slotCode === -1 ? undefined : slotCode)
+    const cause = this.crash ?? this.exit?.error
+    const how = this.channel.load(Slot.Life) === Life.Booting ? 'failed to start' : 'died'
+    const code = exitCode === undefined ? '' : ` (exit code ${exitCode})`
+    const reason = cause instanceof Error ? `: ${cause.message}` : ''
+    return new WorkerCrashedError(`The worker ${how} during ${what}${code}${reason}`, {
+      cause,
+      ...(exitCode === undefined ? {} : { exitCode }),
+    })
+  }
+
+  /** Stops the thread. Safe to call twice. */
+  retire(): void {
+    if (this.retired) return
+    this.retired = true
+    this.thread.terminate()
+    this.port.close()
+  }
+
+  /** A payload sent through the port may trail the state that announced it: wait a little. */
+  private awaitPortPayload(seq: number): unknown[] {
+    const deadline = now() + PORT_PATIENCE_MILLIS
+    const nap = new Int32Array(new SharedArrayBuffer(4))
+    do {
+      Atomics.wait(nap, 0, 0, 1)
+      const values = this.inbox.takePayload(seq)
+      if (values !== undefined) return values
+    } while (now() < deadline && !this.dead)
+    throw new WorkerCrashedError(`The answer of call ${seq} never arrived through the worker's port`)
+  }
+}
