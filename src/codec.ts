@@ -657,29 +657,22 @@ function encSetEntry(v: unknown): void {
 }
 
 function encMap(m: Map<unknown, unknown>): void {
-  enter()
-  ensure(1)
-  eU8[ePos++] = T_MAP
-  const savedIndex = mapIndex
-  mapIndex = 0
-  try {
-    mapForEach.call(m, encMapEntry)
-  } finally {
-    mapIndex = savedIndex
-  }
-  ensure(1)
-  eU8[ePos++] = T_END
-  eDepth--
+  encCollection(T_MAP, m, mapForEach, encMapEntry)
 }
 
 function encSet(s: Set<unknown>): void {
+  encCollection(T_SET, s, setForEach, encSetEntry)
+}
+
+/** A Map or a Set: its tag, each entry (counted by mapIndex for error paths), an end tag. */
+function encCollection<C>(tag: number, collection: C, forEach: (this: C, fn: (value: unknown, key: unknown) => void) => void, entry: (value: unknown, key: unknown) => void): void {
   enter()
   ensure(1)
-  eU8[ePos++] = T_SET
+  eU8[ePos++] = tag
   const savedIndex = mapIndex
   mapIndex = 0
   try {
-    setForEach.call(s, encSetEntry)
+    forEach.call(collection, entry)
   } finally {
     mapIndex = savedIndex
   }
