@@ -7,9 +7,11 @@ export default defineConfig({
     node: 'adapters/node.ts',
     deno: 'adapters/deno.ts',
     bun: 'adapters/bun.ts',
+    synckit: 'adapters/synckit.ts',
     // Worker entries: always ESM, loaded by the adapters next to them.
     'node-worker': 'adapters/node-worker.ts',
     'web-worker': 'adapters/web-worker.ts',
+    'synckit-worker': 'adapters/synckit-worker.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,

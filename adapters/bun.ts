@@ -36,5 +36,6 @@ export function bunBackend(options: BunBackendOptions = {}): Backend {
       return spawnWebWorker(entry, boot, onExit, workerOptions)
     },
     receiveMessageSync,
+    availableParallelism: () => navigator.hardwareConcurrency,
   }
 }

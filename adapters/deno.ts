@@ -26,9 +26,10 @@ export type DenoPermissions =
 /** Options of {@link denoBackend}: those Deno's `Worker` really has. */
 export interface DenoBackendOptions {
   /**
-   * Confines the worker to these permissions. Deno needs `--unstable-worker-options` (or
-   * `"unstable": ["worker-options"]` in deno.json) for this; without it Deno would exit
-   * the whole program, so the backend refuses with a clear error instead.
+   * Confines the worker to these permissions (never more than the host has). Deno needs
+   * `--unstable-worker-options` (or `"unstable": ["worker-options"]` in deno.json) for
+   * this: without it, Deno ends the whole program with exit code 70 when the worker is
+   * created, which no code can catch, and a program cannot ask Deno whether the flag is on.
    */
   readonly permissions?: DenoPermissions
   /** A name shown in debuggers. */
@@ -53,6 +54,7 @@ export function denoBackend(options: DenoBackendOptions = {}): Backend {
       return spawnWebWorker(entry, boot, onExit, workerOptions)
     },
     receiveMessageSync,
+    availableParallelism: () => navigator.hardwareConcurrency,
     unrefTimer: (timer) => (globalThis as unknown as { Deno: { unrefTimer(id: number): void } }).Deno.unrefTimer(timer as number),
   }
 }

@@ -2,6 +2,7 @@
  * `anythread/node`: the backend on `node:worker_threads`. Runs on Node.js, and on Deno and
  * Bun through their Node compatibility layers.
  */
+import { availableParallelism } from 'node:os'
 import { Worker, receiveMessageOnPort } from 'node:worker_threads'
 import type { ResourceLimits } from 'node:worker_threads'
 import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/backend.ts'
@@ -37,6 +38,7 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
   return {
     name: 'node',
     canUnref: true,
+    availableParallelism,
     spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread {
       const workerData: NodeBoot = { ...boot, syncStdio }
       const worker = new Worker(entry, {

@@ -57,6 +57,8 @@ export interface Backend {
   spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread
   /** Takes the next message queued on `port` without waiting, or `undefined`. */
   receiveMessageSync(port: MessagePort): { message: unknown } | undefined
+  /** How many threads can run in parallel here (the pool's default `maxThreads`). */
+  availableParallelism?(): number
   /** Makes a timer not keep the process alive (runtimes whose timers are plain numbers). */
   unrefTimer?(timer: unknown): void
 }

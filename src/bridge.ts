@@ -5,6 +5,10 @@
 import type { Backend } from './backend.ts'
 import { DEFAULT_MAX_INLINE_BYTES } from './channel.ts'
 import { BridgeClosedError } from './errors.ts'
+import { defaultThreadLimiter } from './limiter.ts'
+import type { CapacityLimiter } from './limiter.ts'
+import { Pool } from './pool.ts'
+import type { PoolOptions } from './pool.ts'
 import { SyncCaller } from './sync-caller.ts'
 import type { AnyModule, CallOptions, ModuleHandle } from './types.ts'
 import { resolveWaitPolicy } from './wait.ts'
@@ -36,6 +40,10 @@ export interface BridgeOptions {
    * worker is replaced by a fresh one. Default: 100 ms.
    */
   readonly settleGrace?: number
+  /** The thread pool behind `run()`; see {@link PoolOptions} for each default. */
+  readonly pool?: PoolOptions
+  /** The limiter `run()` tasks take a token from. Default: `defaultThreadLimiter()` (40 tokens). */
+  readonly limiter?: CapacityLimiter
   /** How long a new worker may take to start before the call fails. Default: 30000 ms. */
   readonly startupTimeout?: number
   /**
@@ -63,7 +71,11 @@ export interface Bridge {
 
 export interface BridgeStats {
   readonly backend: string
+  /** `runSync` and `run` calls made. */
   readonly calls: number
+  /** Tasks in the pool queue, waiting for a thread. */
+  readonly queued: number
+  /** Live threads: the sync worker and the pool's. */
   readonly threads: number
   readonly closed: boolean
 }
@@ -78,6 +90,9 @@ export function createBridge(options: BridgeOptions): Bridge {
 
 class BridgeImpl implements Bridge {
   readonly caller: SyncCaller
+  readonly limiter: CapacityLimiter
+  private poolOptions: ConstructorParameters<typeof Pool>[0]
+  private poolInstance: Pool | undefined
   readonly defaultTimeout: number
   private readonly backend: Backend
   private readonly protocols: readonly string[]
@@ -106,6 +121,27 @@ class BridgeImpl implements Bridge {
       settleGrace: checkTimeout(options.settleGrace ?? 100, 'settleGrace'),
       startupTimeout: checkTimeout(options.startupTimeout ?? 30_000, 'startupTimeout'),
     })
+    this.limiter = options.limiter ?? defaultThreadLimiter()
+    const pool = options.pool ?? {}
+    const maxThreads = pool.maxThreads ?? Math.max(1, options.backend.availableParallelism?.() ?? 2)
+    this.poolOptions = {
+      backend: options.backend,
+      maxInlineBytes,
+      workerSpinMicros: wait.workerSpinMicros,
+      minThreads: checkCount(pool.minThreads ?? 0, 'pool.minThreads', 0),
+      maxThreads: checkCount(maxThreads, 'pool.maxThreads', 1),
+      idleTimeout: checkTimeout(pool.idleTimeout ?? (options.backend.canUnref ? 10_000 : 250), 'pool.idleTimeout'),
+      maxQueue: checkCount(pool.maxQueue ?? Infinity, 'pool.maxQueue', 0),
+      cancelGrace: checkTimeout(pool.cancelGrace ?? 1_000, 'pool.cancelGrace'),
+    }
+    if (this.poolOptions.minThreads > this.poolOptions.maxThreads) {
+      throw new RangeError(`pool.minThreads (${this.poolOptions.minThreads}) exceeds pool.maxThreads (${this.poolOptions.maxThreads})`)
+    }
+  }
+
+  /** The pool starts with the first `run()`. */
+  get pool(): Pool {
+    return (this.poolInstance ??= new Pool(this.poolOptions))
   }
 
   load<M = AnyModule>(url: string | URL): ModuleHandle<M> {
@@ -126,10 +162,18 @@ class BridgeImpl implements Bridge {
   close(): void {
     this.closed = true
     this.caller.close()
+    this.poolInstance?.close()
   }
 
   stats(): BridgeStats {
-    return { backend: this.backend.name, calls: this.calls, threads: this.caller.threads, closed: this.closed }
+    const pool = this.poolInstance
+    return {
+      backend: this.backend.name,
+      calls: this.calls,
+      queued: pool?.queued ?? 0,
+      threads: this.caller.threads + (pool?.threads ?? 0),
+      closed: this.closed,
+    }
   }
 
   [disposeSymbol](): void {
@@ -168,6 +212,29 @@ class Handle<M> implements ModuleHandle<M> {
     return result as never // not a tail call: JavaScriptCore would drop this frame from traces
   }
 
+  run(name: string, ...args: unknown[]): Promise<never> {
+    const bridge = this.bridge
+    try {
+      bridge.assertOpen()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (typeof name !== 'string') return Promise.reject(new TypeError(`run: the export name must be a string, got ${typeof name}`))
+    bridge.calls++
+    const { signal, transfer, abandonOnCancel } = this.options
+    return bridge.pool.run({
+      moduleId: this.id,
+      url: this.url,
+      name,
+      args,
+      transfer,
+      timeout: this.options.timeout ?? bridge.defaultTimeout,
+      signal,
+      abandonOnCancel: abandonOnCancel ?? false,
+      limiter: this.options.limiter ?? bridge.limiter,
+    }) as Promise<never>
+  }
+
   with(options: CallOptions): ModuleHandle<M> {
     if (options === null || typeof options !== 'object') throw new TypeError('with(): pass an options object')
     if (options.timeout !== undefined) checkTimeout(options.timeout, 'timeout')
@@ -175,6 +242,13 @@ class Handle<M> implements ModuleHandle<M> {
     if (options.transfer !== undefined && !Array.isArray(options.transfer)) throw new TypeError('with(): transfer must be an array')
     return new Handle<M>(this.bridge, this.id, this.url, { ...this.options, ...options })
   }
+}
+
+function checkCount(value: number, what: string, min: number): number {
+  if (value !== Infinity && (!Number.isInteger(value) || value < min)) {
+    throw new RangeError(`${what} must be an integer >= ${min}, got ${String(value)}`)
+  }
+  return value
 }
 
 function checkTimeout(value: number | undefined, what: string): number {

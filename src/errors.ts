@@ -114,3 +114,31 @@ function callerFrames(caller: Error): string {
 export function dataCloneError(message: string): DOMException {
   return new DOMException(message, 'DataCloneError')
 }
+
+/**
+ * Runtimes report load failures with their own error classes (Bun's BuildMessage and
+ * ResolveMessage) that structured clone refuses; carry those as plain errors.
+ */
+export function portable(error: unknown): unknown {
+  if (!(error instanceof Error) || error instanceof DOMException) return error
+  if (Object.prototype.toString.call(error) === '[object Error]') return error
+  const copy = plainError(error)
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string') (copy as { code?: string }).code = code
+  return copy
+}
+
+/** An error the codec and structured clone can always carry: name, message, stack. */
+export function plainError(error: unknown): Error {
+  const copy = error instanceof DOMException ? new DOMException(error.message, error.name) : new Error(errorMessage(error))
+  if (error instanceof Error) {
+    if (!(copy instanceof DOMException)) copy.name = error.name
+    if (typeof error.stack === 'string') Object.defineProperty(copy, 'stack', { value: error.stack, writable: true, configurable: true })
+  }
+  return copy
+}
+
+/** The message of an error, or the value as a string. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}

@@ -1,6 +1,6 @@
 /**
  * anythread: call async functions from sync code, on a worker thread, on Node.js, Deno
- * and Bun. See the README for a tour.
+ * and Bun; and hand work to a thread pool from async code. See the README for a tour.
  *
  * @packageDocumentation
  */
@@ -8,6 +8,10 @@ export { createBridge } from './bridge.ts'
 export type { Bridge, BridgeOptions, BridgeStats } from './bridge.ts'
 export type { AnyFunction, AnyModule, CallOptions, ExportArgs, ExportName, ExportResult, ModuleHandle } from './types.ts'
 export { AnythreadError, BridgeClosedError, DeadlockError, ModuleLoadError, TimeoutError, WorkerCrashedError } from './errors.ts'
+export { CapacityLimiter, CapacityToken, WouldBlockError, defaultThreadLimiter } from './limiter.ts'
+export type { CapacityLimiterStatistics } from './limiter.ts'
+export { QueueFullError } from './pool.ts'
+export type { PoolOptions } from './pool.ts'
 export { DEFAULT_WAIT_POLICY } from './wait.ts'
 export type { WaitPolicy } from './wait.ts'
 export type { Backend, BootData, ExitInfo, WorkerRuntime, WorkerThread } from './backend.ts'

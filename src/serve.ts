@@ -13,9 +13,10 @@
 import type { BootData, WorkerRuntime } from './backend.ts'
 import { Channel, DOORBELL, Flag, Inbox, Life, Phase, Slot, WorkerIdle, phaseOf, seqOf, stateOf } from './channel.ts'
 import type { PortMessage } from './channel.ts'
-import { cancelReason, installTracker } from './worker-state.ts'
+import { cancelReason, installTracker, isTransfer } from './worker-state.ts'
 import type { CallTracker } from './worker-state.ts'
 import { now } from './wait.ts'
+import { errorMessage, plainError, portable } from './errors.ts'
 
 type Module = Record<string, unknown>
 
@@ -136,7 +137,7 @@ class Server {
         if (this.invoke(seq, loaded, name, args)) this.pump()
       },
       (cause: unknown) =>
-        this.settle(seq, Flag.ModuleError, { message: `Cannot load worker module ${url}: ${describe(cause)}`, cause: portable(cause) }),
+        this.settle(seq, Flag.ModuleError, { message: `Cannot load worker module ${url}: ${errorMessage(cause)}`, cause: portable(cause) }),
     )
     return false
   }
@@ -207,8 +208,13 @@ class Server {
       return // abandoned by the host: the late answer is dropped here
     }
     let flags: number
+    let transfer: readonly object[] | undefined
+    if (isTransfer(value)) {
+      transfer = value.list
+      value = value.value
+    }
     try {
-      flags = kind | channel.writePayload(seq, [value], this.maxInlineBytes, this.port, RETURN_LABEL)
+      flags = kind | channel.writePayload(seq, [value], this.maxInlineBytes, this.port, RETURN_LABEL, transfer)
     } catch (error) {
       // The answer cannot cross (a function, a getter that throws...). Send why instead;
       // a thrown error that cannot cross is sent as its name, message and stack.
@@ -242,29 +248,4 @@ class Server {
   }
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
-}
 
-/**
- * Runtimes report load failures with their own error classes (Bun's BuildMessage and
- * ResolveMessage) that structured clone refuses; carry those as plain errors.
- */
-function portable(error: unknown): unknown {
-  if (!(error instanceof Error) || error instanceof DOMException) return error
-  if (Object.prototype.toString.call(error) === '[object Error]') return error
-  const copy = plainError(error)
-  const code = (error as { code?: unknown }).code
-  if (typeof code === 'string') (copy as { code?: string }).code = code
-  return copy
-}
-
-/** An error the codec and structured clone can always carry: name, message, stack. */
-function plainError(error: unknown): Error {
-  const copy = error instanceof DOMException ? new DOMException(error.message, error.name) : new Error(describe(error))
-  if (error instanceof Error) {
-    if (!(copy instanceof DOMException)) copy.name = error.name
-    if (typeof error.stack === 'string') Object.defineProperty(copy, 'stack', { value: error.stack, writable: true, configurable: true })
-  }
-  return copy
-}

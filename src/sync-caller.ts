@@ -131,8 +131,9 @@ export class SyncCaller {
     for (let state = Atomics.load(slots, Slot.State); !worker.answered(seq); state = Atomics.load(slots, Slot.State)) {
       if (worker.dead || worker.thread.alive?.() === false || this.bootOverdue(worker)) {
         if (worker.answered(seq)) break
+        const error = worker.crashError(`runSync('${call.name}')`) // before retire() closes the port
         this.retire()
-        throw worker.crashError(`runSync('${call.name}')`)
+        throw error
       }
       const time = now()
       if (time < deadline) {

@@ -1,3 +1,5 @@
+import type { CapacityLimiter } from './limiter.ts'
+
 /**
  * Types that flow from a worker module to its caller: `bridge.load<typeof import('./m.js')>()`
  * checks export names and argument types and gives each call its awaited return type.
@@ -35,6 +37,17 @@ export interface CallOptions {
   readonly signal?: AbortSignal
   /** ArrayBuffers (and other transferables) to move to the worker instead of copying. */
   readonly transfer?: readonly object[]
+  /**
+   * `run()` only: the `CapacityLimiter` whose token the task holds while it runs.
+   * Default: the bridge's `limiter` (itself defaulting to `defaultThreadLimiter()`).
+   */
+  readonly limiter?: CapacityLimiter
+  /**
+   * `run()` only: on cancellation, reject at once and let the thread finish the task in
+   * the background (it keeps its limiter token until it really finishes). Default: false,
+   * which waits for the task to stop (up to the pool's `cancelGrace`) before rejecting.
+   */
+  readonly abandonOnCancel?: boolean
 }
 
 /** A loaded worker module: call its exports by name. */
@@ -47,6 +60,11 @@ export interface ModuleHandle<M = AnyModule> {
    * `cause`, own properties, and a stack that shows the worker's and the caller's frames.
    */
   runSync<K extends ExportName<M>>(name: K, ...args: ExportArgs<M, K>): ExportResult<M, K>
+  /**
+   * Runs export `name` on a pool thread and returns a Promise of its (awaited) value: the
+   * caller's event loop keeps running. Cancel with `with({ signal })` or `with({ timeout })`.
+   */
+  run<K extends ExportName<M>>(name: K, ...args: ExportArgs<M, K>): Promise<ExportResult<M, K>>
   /** The same module with these options on every call made through the result. */
   with(options: CallOptions): ModuleHandle<M>
 }

@@ -36,3 +36,20 @@ export function cancelReason(kind: 'timeout' | 'abort'): DOMException {
     ? new DOMException('The call timed out on the caller side', 'TimeoutError')
     : new DOMException('The call was cancelled by the caller', 'AbortError')
 }
+
+const TRANSFER = Symbol.for('anythread.transfer.v1')
+
+/** A result to move (not copy) back to the caller; made by `transfer()` in `anythread/worker`. */
+export interface TransferResult {
+  readonly [TRANSFER]: true
+  readonly value: unknown
+  readonly list: readonly object[]
+}
+
+export function markTransfer(value: unknown, list: readonly object[]): TransferResult {
+  return { [TRANSFER]: true, value, list }
+}
+
+export function isTransfer(value: unknown): value is TransferResult {
+  return typeof value === 'object' && value !== null && (value as { [TRANSFER]?: unknown })[TRANSFER] === true
+}

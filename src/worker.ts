@@ -4,7 +4,7 @@
  * A worker module needs none of this to be callable; its exports are called as they are.
  * Import these when a long call should notice that its caller gave up.
  */
-import { tracker } from './worker-state.ts'
+import { markTransfer, tracker } from './worker-state.ts'
 
 /**
  * Throws the cancellation reason (a `DOMException` named `TimeoutError` or `AbortError`)
@@ -33,4 +33,13 @@ export function currentSignal(): AbortSignal {
     if (calls.isCancelled(seq)) controller.abort(calls.reasonFor(seq))
   }
   return controller.signal
+}
+
+/**
+ * Returns `value` to the caller moving the buffers in `list` instead of copying them
+ * (they become detached here): `return transfer(bytes, [bytes.buffer])`.
+ */
+export function transfer<T>(value: T, list: readonly object[]): T {
+  if (!Array.isArray(list)) throw new TypeError('transfer(value, list): list must be an array of transferables')
+  return markTransfer(value, list) as unknown as T
 }

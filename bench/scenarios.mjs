@@ -1,0 +1,441 @@
+// One bench cell: runs scenarios B1–B5 on this runtime with the backend named by
+// $ANYTHREAD_BACKEND (node | deno | bun), our library and its peers in this same process,
+// and prints one JSON line per result on stdout (bench/run.mjs collects them).
+//
+// Set BENCH_QUICK=1 for a short smoke run. Nothing else is written to stdout, so any
+// other line there (or anything on stderr) is stray output and gets reported.
+import { createBridge } from '../dist/index.js'
+import { startFloor } from './lib/floor.mjs'
+import { coldSynckitCopies, describeError, startSynckit, synckitFactory } from './lib/peers.mjs'
+import {
+  checkMainThreadCpu,
+  forceGc,
+  mainThreadCpuNs,
+  now,
+  processCpuNs,
+  round,
+  rss,
+  runtime,
+  runtimeVersion,
+} from './lib/runtime.mjs'
+import { median, quantile } from './lib/stats.mjs'
+
+const backendName = process.env.ANYTHREAD_BACKEND ?? 'node'
+const quick = process.env.BENCH_QUICK === '1'
+const tasksUrl = new URL('./fixtures/tasks.js', import.meta.url)
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Sizes of each scenario; the quick run only checks that everything works. */
+const SIZE = quick
+  ? { b1Calls: 2_000, b1Rounds: 1, b2Rounds: 1, b2StringOps: 200, b2BytesOps: 20, b3Samples: 3, b4Samples: 1, b5Calls: 100_000 }
+  : { b1Calls: 20_000, b1Rounds: 4, b2Rounds: 2, b2StringOps: 2_000, b2BytesOps: 200, b3Samples: 10, b4Samples: 3, b5Calls: 1_000_000 }
+
+// ---------------------------------------------------------------------------- output
+
+const emit = (record) => console.log(JSON.stringify({ runtime, backend: backendName, ...record }))
+const progress = (message) => emit({ type: 'progress', message })
+
+/**
+ * One result row. `better` says which direction wins ('lower' for times and bytes,
+ * 'higher' for throughput); `ratio` is always "how many times better ours is than the
+ * peer" (> 1: ours is better), so every row reads the same way.
+ */
+function result({ scenario, metric, unit, ours, peer, better = 'lower', target, check, details }) {
+  const peerValue = peer?.value
+  const ratio =
+    peerValue === undefined ? null : better === 'lower' ? peerValue / ours : ours / peerValue
+  const met = check ? check({ ours, ratio }) : null
+  emit({
+    type: 'result',
+    scenario,
+    metric,
+    unit,
+    better,
+    ours: round(ours, 4),
+    peer: peer && { name: peer.name, value: peerValue === undefined ? null : round(peerValue, 4), error: peer.error },
+    ratio: ratio === null ? null : round(ratio, 4),
+    target,
+    met,
+    details,
+  })
+}
+
+/** A peer measurement or its reason for being n/a. */
+const peerOf = (name, value, error) => (error ? { name, error } : { name, value })
+
+// ---------------------------------------------------------------------------- setup
+
+/** The backend factory of this cell, e.g. nodeBackend; only that adapter is imported. */
+async function loadBackendFactory() {
+  if (backendName === 'deno') return (await import('../dist/deno.js')).denoBackend
+  if (backendName === 'bun') return (await import('../dist/bun.js')).bunBackend
+  return (await import('../dist/node.js')).nodeBackend
+}
+
+/** The floor uses the same kind of thread as the backend under test. */
+const floorKind = backendName === 'node' ? 'node' : 'web'
+
+/**
+ * Times `calls` sequential calls of `fn` in batches of `batch` and returns the mean time
+ * per call of each batch, in µs. Why batches: a single call takes about 1 µs, the same
+ * order as reading the clock itself (and Deno/Bun clocks move in 30–70 ns steps), so
+ * per-call timestamps would mostly measure the timer. A batch of 100 calls takes
+ * ~100 µs, where the clock's cost and resolution are negligible. The price: a quantile
+ * over batches is a quantile of 100-call means, so p99 understates the single-call tail
+ * (one slow call in a batch is averaged with 99 fast ones). Each call's result is
+ * checked, for ours and the peers alike, so every subject does the same work.
+ */
+function timeBatches(fn, calls, batch) {
+  const perCall = []
+  for (let done = 0; done < calls; done += batch) {
+    const start = now()
+    for (let i = done; i < done + batch; i++) {
+      if (fn(i) !== i + 1) throw new Error(`call ${i} returned a wrong result`)
+    }
+    perCall.push(((now() - start) * 1000) / batch)
+  }
+  return perCall
+}
+
+function warmUp(fn, calls) {
+  for (let i = 0; i < calls; i++) fn(i)
+}
+
+// ---------------------------------------------------------------------------- B1 latency
+
+/**
+ * B1: sequential runSync of `async (x) => x + 1`. The three subjects are measured in
+ * interleaved rounds (ours, synckit, floor, ours, ...) so that a burst of load from
+ * elsewhere on this shared machine hits all of them alike instead of one. The floor
+ * worker spins on a core while alive, so it is started and stopped inside its own turn:
+ * it must never compete with the other subjects for the machine's two cores.
+ */
+async function b1(ctx) {
+  const { b1Calls, b1Rounds } = SIZE
+  const perRound = b1Calls / b1Rounds
+  const batch = 100
+  const ours = (i) => ctx.tasks.runSync('inc', i)
+  const synckit = ctx.synckit.fn && ((i) => ctx.synckit.fn('inc', i))
+  const samples = { ours: [], synckit: [], floor: [] }
+  let floorError
+
+  warmUp(ours, 5_000)
+  if (synckit) warmUp(synckit, 1_000)
+  for (let round = 0; round < b1Rounds; round++) {
+    samples.ours.push(...timeBatches(ours, perRound, batch))
+    if (synckit) samples.synckit.push(...timeBatches(synckit, perRound, batch))
+    if (floorError === undefined) {
+      try {
+        const floor = await startFloor(floorKind)
+        warmUp(floor.call, 5_000)
+        samples.floor.push(...timeBatches(floor.call, perRound, batch))
+        await floor.stop()
+      } catch (error) {
+        floorError = describeError(error)
+      }
+    }
+  }
+
+  const stat = (list) => ({ median: median(list), p99: quantile(list, 0.99) })
+  const o = stat(samples.ours)
+  const s = synckit && stat(samples.synckit)
+  const f = floorError === undefined ? stat(samples.floor) : undefined
+  const details = {
+    method: `${b1Calls} calls per subject in ${b1Rounds} interleaved rounds, timed in batches of ${batch}; quantiles over batch means`,
+    ours: o,
+    synckit: s ?? null,
+    floor: f ?? null,
+  }
+  const common = { scenario: 'B1', unit: 'µs', details }
+  result({
+    ...common,
+    metric: 'latency median',
+    ours: o.median,
+    target: '< 3 µs',
+    check: ({ ours }) => ours < 3,
+  })
+  result({
+    ...common,
+    metric: 'latency median vs synckit',
+    ours: o.median,
+    peer: peerOf('synckit', s?.median, ctx.synckit.error),
+    target: '≥ 20x better',
+    check: ({ ratio }) => (ratio === null ? null : ratio >= 20),
+  })
+  result({
+    ...common,
+    metric: 'latency median vs floor',
+    ours: o.median,
+    peer: peerOf('floor', f?.median, floorError),
+    target: '≤ 3x worse',
+    check: ({ ratio }) => (ratio === null ? null : ratio >= 1 / 3),
+  })
+  result({
+    ...common,
+    metric: 'latency p99 (of 100-call batches)',
+    ours: o.p99,
+    peer: peerOf('synckit', s?.p99, ctx.synckit.error),
+  })
+}
+
+// ---------------------------------------------------------------------------- B2 payload
+
+/** A 64 KiB string of mixed ASCII (the common case for source text and JSON). */
+function makeString() {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ {}[]":,0123456789\n'
+  let text = ''
+  for (let i = 0; i < 64 * 1024; i++) text += alphabet[(i * 7919) % alphabet.length]
+  return text
+}
+
+function makeBytes() {
+  const bytes = new Uint8Array(1024 * 1024)
+  for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 31) & 0xff
+  return bytes
+}
+
+function sameEcho(sent, got) {
+  if (typeof sent === 'string') return got === sent
+  return got instanceof Uint8Array && got.length === sent.length && got[12345] === sent[12345] && got[sent.length - 1] === sent[sent.length - 1]
+}
+
+/**
+ * Time per echo round trip of `payload`, in ms, from batches: the median batch, so one
+ * GC pause or preemption does not decide the number. Throughput is reported as payload
+ * MB per second of round trips (each round trip carries the payload there and back).
+ */
+function timeEchoes(echo, payload, ops, batch) {
+  const perOp = []
+  for (let done = 0; done < ops; done += batch) {
+    const start = now()
+    for (let i = 0; i < batch; i++) echo(payload)
+    perOp.push((now() - start) / batch)
+  }
+  return perOp
+}
+
+async function b2(ctx) {
+  const cases = [
+    { name: '64 KiB string', payload: makeString(), bytes: 64 * 1024, ops: SIZE.b2StringOps, batch: 20 },
+    { name: '1 MiB Uint8Array', payload: makeBytes(), bytes: 1024 * 1024, ops: SIZE.b2BytesOps, batch: 5 },
+  ]
+  for (const c of cases) {
+    const ours = (value) => ctx.tasks.runSync('echo', value)
+    const synckit = ctx.synckit.fn && ((value) => ctx.synckit.fn('echo', value))
+    if (!sameEcho(c.payload, ours(c.payload))) throw new Error(`B2 ${c.name}: our echo returned something else`)
+    let synckitError = ctx.synckit.error
+    if (synckit && !sameEcho(c.payload, synckit(c.payload))) synckitError = 'synckit echo returned something else'
+    const perRound = c.ops / SIZE.b2Rounds
+    const samples = { ours: [], synckit: [] }
+    timeEchoes(ours, c.payload, Math.max(c.batch, c.ops / 10), c.batch)
+    if (synckit && !synckitError) timeEchoes(synckit, c.payload, Math.max(c.batch, c.ops / 10), c.batch)
+    for (let round = 0; round < SIZE.b2Rounds; round++) {
+      samples.ours.push(...timeEchoes(ours, c.payload, perRound, c.batch))
+      if (synckit && !synckitError) samples.synckit.push(...timeEchoes(synckit, c.payload, perRound, c.batch))
+    }
+    const mbps = (list) => c.bytes / 1e6 / (median(list) / 1000)
+    result({
+      scenario: 'B2',
+      metric: `echo ${c.name}`,
+      unit: 'MB/s',
+      better: 'higher',
+      ours: mbps(samples.ours),
+      peer: peerOf('synckit', synckitError ? undefined : mbps(samples.synckit), synckitError),
+      target: '≥ 3x better',
+      check: ({ ratio }) => (ratio === null ? null : ratio >= 3),
+      details: {
+        method: `${c.ops} echoes per subject after ${Math.max(c.batch, c.ops / 10)} warm-up, batches of ${c.batch}, median batch`,
+        oursOpsPerSec: round(1000 / median(samples.ours), 1),
+        synckitOpsPerSec: samples.synckit.length ? round(1000 / median(samples.synckit), 1) : null,
+      },
+    })
+  }
+}
+
+// ---------------------------------------------------------------------------- B3 cold start
+
+/**
+ * B3: time from createBridge (backend factory included) to the first result, a fresh
+ * bridge and so a fresh worker thread each sample; vs synckit's createSyncFn + first call,
+ * each sample on its own copy of the worker file (synckit caches per path). One extra
+ * sample of each is run first and discarded: it pays one-time costs of this process
+ * (loading the worker entry code from disk, compiling it) that a real program pays once.
+ * Samples alternate between the two subjects; the bridge is closed outside the timing.
+ */
+async function b3(ctx) {
+  const samples = SIZE.b3Samples
+  const ours = []
+  const theirs = []
+  const factory = await synckitFactory()
+  const copies = coldSynckitCopies(samples + 1)
+  let synckitError = factory.error
+  try {
+    for (let i = 0; i <= samples; i++) {
+      const start = now()
+      const bridge = createBridge({ backend: ctx.makeBackend() })
+      const value = bridge.load(tasksUrl).runSync('inc', 1)
+      const ms = now() - start
+      bridge.close()
+      if (value !== 2) throw new Error(`cold call returned ${value}`)
+      if (i > 0) ours.push(ms)
+      await sleep(20) // let the closed worker's thread wind down outside the next sample
+      if (synckitError) continue
+      try {
+        const t0 = now()
+        const fn = factory.createSyncFn(copies.paths[i], { timeout: 15_000 })
+        const got = fn('inc', 1)
+        const t = now() - t0
+        if (got !== 2) throw new Error(`synckit cold call returned ${got}`)
+        if (i > 0) theirs.push(t)
+      } catch (error) {
+        synckitError = describeError(error)
+      }
+      await sleep(20)
+    }
+  } finally {
+    copies.cleanup()
+  }
+  result({
+    scenario: 'B3',
+    metric: 'cold start to first result',
+    unit: 'ms',
+    ours: median(ours),
+    peer: peerOf('synckit', synckitError ? undefined : median(theirs), synckitError),
+    target: 'not worse',
+    check: ({ ratio }) => (ratio === null ? null : ratio >= 1),
+    details: {
+      method: `median of ${samples} samples after 1 discarded, fresh bridge / fresh createSyncFn path each`,
+      ours: ours.map((v) => round(v, 2)),
+      synckit: theirs.map((v) => round(v, 2)),
+    },
+  })
+}
+
+// ---------------------------------------------------------------------------- B4 idle cost
+
+/**
+ * B4: CPU burnt by the host while blocked in one call that sleeps 1 s on the worker.
+ * Main thread only, from its own schedstat counter (the cost our wait policy controls:
+ * spin briefly, then park); the whole process's CPU (the worker, the runtime's threads)
+ * is reported alongside for context. The bridge is warm, as in real use.
+ */
+function idleCost(call) {
+  const main0 = mainThreadCpuNs()
+  const proc0 = processCpuNs()
+  const start = now()
+  const value = call()
+  const wallMs = now() - start
+  const mainMs = (mainThreadCpuNs() - main0) / 1e6
+  const procMs = (processCpuNs() - proc0) / 1e6
+  if (value !== 1000) throw new Error(`sleep call returned ${value}`)
+  return { mainMs, procMs, wallMs }
+}
+
+async function b4(ctx) {
+  const check = checkMainThreadCpu()
+  if (!check.ok) throw new Error(`main-thread CPU counter does not follow JS here (30 ms burn read as ${check.burnedMs} ms)`)
+  const ours = []
+  const theirs = []
+  for (let i = 0; i < SIZE.b4Samples; i++) {
+    ours.push(idleCost(() => ctx.tasks.runSync('sleep', 1000)))
+    if (ctx.synckit.fn) theirs.push(idleCost(() => ctx.synckit.fn('sleep', 1000)))
+  }
+  const med = (list, key) => median(list.map((s) => s[key]))
+  const details = {
+    method: `${SIZE.b4Samples} blocked calls of 1 s each, median; main thread from /proc/self/task/<pid>/schedstat`,
+    mainThreadCheck: check,
+    ours: ours.map((s) => ({ mainMs: round(s.mainMs, 3), procMs: round(s.procMs, 3), wallMs: round(s.wallMs, 1) })),
+    synckit: theirs.map((s) => ({ mainMs: round(s.mainMs, 3), procMs: round(s.procMs, 3), wallMs: round(s.wallMs, 1) })),
+  }
+  result({
+    scenario: 'B4',
+    metric: 'main-thread CPU while blocked 1 s',
+    unit: 'ms',
+    ours: med(ours, 'mainMs'),
+    peer: peerOf('synckit', theirs.length ? med(theirs, 'mainMs') : undefined, ctx.synckit.error),
+    target: '< 20 ms',
+    check: ({ ours }) => ours < 20,
+    details,
+  })
+  result({
+    scenario: 'B4',
+    metric: 'process CPU while blocked 1 s (context)',
+    unit: 'ms',
+    ours: med(ours, 'procMs'),
+    peer: peerOf('synckit', theirs.length ? med(theirs, 'procMs') : undefined, ctx.synckit.error),
+    details: { method: 'sum of schedstat over all live threads of the process' },
+  })
+}
+
+// ---------------------------------------------------------------------------- B5 memory
+
+/**
+ * B5: RSS growth over many calls on a warm bridge, GC forced before each reading where the
+ * runtime allows it (only the host heap can be collected on demand; the worker collects
+ * its own). A growing trajectory means a leak; a step at the start that then stays flat
+ * is allocator warm-up.
+ */
+async function b5(ctx) {
+  const calls = SIZE.b5Calls
+  warmUp((i) => ctx.tasks.runSync('inc', i), 10_000)
+  const gc = forceGc()
+  await sleep(50)
+  const before = rss()
+  const trajectory = []
+  const start = now()
+  for (let i = 0; i < calls; i++) {
+    if (ctx.tasks.runSync('inc', i) !== i + 1) throw new Error(`call ${i} returned a wrong result`)
+    if ((i + 1) % (calls / 10) === 0) {
+      forceGc()
+      trajectory.push(round((rss() - before) / 1e6, 2))
+    }
+  }
+  const ms = now() - start
+  forceGc()
+  await sleep(50)
+  const growth = (rss() - before) / 1e6
+  result({
+    scenario: 'B5',
+    metric: `RSS growth over ${calls / 1e6}M calls`,
+    unit: 'MB',
+    ours: growth,
+    target: '< 20 MB',
+    check: ({ ours }) => ours < 20,
+    details: {
+      gcForced: gc,
+      rssBeforeMB: round(before / 1e6, 1),
+      growthEveryTenthMB: trajectory,
+      meanCallMicros: round((ms * 1000) / calls, 3),
+    },
+  })
+}
+
+// ---------------------------------------------------------------------------- main
+
+async function main() {
+  emit({ type: 'meta', runtimeVersion, quick, gc: forceGc(), pid: process.pid })
+  const makeBackend = await loadBackendFactory()
+  const bridge = createBridge({ backend: makeBackend() })
+  const tasks = bridge.load(tasksUrl)
+  if (tasks.runSync('inc', 1) !== 2) throw new Error('first call returned a wrong result')
+  const ctx = { makeBackend, bridge, tasks, synckit: await startSynckit() }
+  if (ctx.synckit.error) emit({ type: 'peer-error', peer: 'synckit', error: ctx.synckit.error })
+
+  // B3 runs last: each synckit sample leaves an idle worker behind (synckit has no close),
+  // which must not weigh on the other scenarios.
+  const scenarios = { B1: b1, B2: b2, B4: b4, B5: b5, B3: b3 }
+  for (const [name, run] of Object.entries(scenarios)) {
+    progress(`${name} start`)
+    const start = now()
+    try {
+      await run(ctx)
+    } catch (error) {
+      emit({ type: 'error', scenario: name, error: describeError(error), stack: error?.stack })
+    }
+    progress(`${name} done in ${(now() - start).toFixed(0)} ms`)
+  }
+  bridge.close()
+  emit({ type: 'done' })
+}
+
+await main()

@@ -1,0 +1,360 @@
+/**
+ * The async side, after anyio's `to_thread.run_sync`: `handle.run()` hands a call to a
+ * pool thread and returns a Promise, so the caller's event loop keeps running.
+ *
+ * Each pool worker has its own channel, the same as the sync caller's. The host does not
+ * block: it awaits `Atomics.waitAsync` on the channel's state word, which the worker
+ * notifies when it answers (and its death hook notifies when it dies). A thread that
+ * dies without a hook is reported by the runtime's exit event, which can run here
+ * because this side never blocks.
+ */
+import { Slot } from './channel.ts'
+import { AnythreadError, TimeoutError } from './errors.ts'
+import { schedule } from './sync-caller.ts'
+import { now } from './wait.ts'
+import { WorkerSlot } from './worker-slot.ts'
+import type { CallRequest, SlotOptions } from './worker-slot.ts'
+
+/** The pool's options; see `BridgeOptions.pool` for the defaults. */
+export interface PoolOptions {
+  /** Threads kept even when idle. Default: 0 (threads start on demand). */
+  readonly minThreads?: number
+  /** Most threads running at once. Default: the machine's available parallelism. */
+  readonly maxThreads?: number
+  /** Stop a thread above `minThreads` after it idled this long, in ms. Default: 10000 (250 on Deno). */
+  readonly idleTimeout?: number
+  /** Most tasks waiting for a thread; one more rejects with `QueueFullError`. Default: Infinity. */
+  readonly maxQueue?: number
+  /**
+   * How long a cancelled task may keep running (it should notice `currentSignal()` or
+   * `checkCancelled()`) before its thread is terminated and replaced, in ms. Default: 1000.
+   */
+  readonly cancelGrace?: number
+}
+
+/** A full pool queue refused a task. */
+export class QueueFullError extends AnythreadError {}
+
+/** What limits how many tasks run at once: a `CapacityLimiter`. */
+export interface TokenSource {
+  acquire(options?: { signal?: AbortSignal }): Promise<{ release(): void }>
+}
+
+/** One `run()` call, as the bridge hands it over. */
+export interface PoolCall extends CallRequest {
+  readonly timeout: number
+  readonly signal: AbortSignal | undefined
+  readonly abandonOnCancel: boolean
+  readonly limiter: TokenSource | undefined
+}
+
+interface ResolvedPoolOptions extends SlotOptions {
+  readonly minThreads: number
+  readonly maxThreads: number
+  readonly idleTimeout: number
+  readonly maxQueue: number
+  readonly cancelGrace: number
+}
+
+/** A task from `run()` to its settlement. */
+class Task {
+  worker: PoolWorker | undefined
+  seq = 0
+  token: { release(): void } | undefined
+  timer: unknown
+  settled = false
+  /** Counted out of the pool's in-flight tasks (its thread is done with it). */
+  done = false
+  private onAbort: (() => void) | undefined
+
+  constructor(
+    readonly call: PoolCall,
+    private readonly resolve: (value: unknown) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {}
+
+  /** Calls `cancel` with the reason when the signal aborts or the deadline passes. */
+  watchCancellation(cancel: (reason: unknown, kind: 'abort' | 'timeout') => void, backend: SlotOptions['backend']): void {
+    const { signal, timeout } = this.call
+    if (signal !== undefined) {
+      this.onAbort = () => cancel(signal.reason, 'abort')
+      signal.addEventListener('abort', this.onAbort, { once: true })
+    }
+    if (Number.isFinite(timeout)) {
+      const reason = new TimeoutError(`run('${this.call.name}') on ${this.call.url} timed out after ${timeout} ms`, timeout)
+      this.timer = schedule(backend, () => cancel(reason, 'timeout'), timeout)
+    }
+  }
+
+  settle(ok: boolean, value: unknown): void {
+    if (this.settled) return
+    this.settled = true
+    if (this.onAbort !== undefined) this.call.signal?.removeEventListener('abort', this.onAbort)
+    if (this.timer !== undefined) clearTimeout(this.timer as ReturnType<typeof setTimeout>)
+    if (ok) this.resolve(value)
+    else this.reject(value)
+  }
+
+  /** Gives back the limiter token; once, when the thread is really done with the task. */
+  releaseToken(): void {
+    const token = this.token
+    this.token = undefined
+    token?.release()
+  }
+}
+
+/** A pool thread. `task` is set while it runs one (or drains a cancelled one). */
+class PoolWorker {
+  task: Task | undefined
+  idleSince = now()
+  constructor(readonly slot: WorkerSlot) {}
+}
+
+export class Pool {
+  private readonly workers = new Set<PoolWorker>()
+  private readonly idle: PoolWorker[] = []
+  private readonly queue: Task[] = []
+  private queueHead = 0
+  private inFlight = 0
+  private keepAlive: ReturnType<typeof setInterval> | undefined
+  private idleTimer: unknown
+  private closed = false
+  /** Tasks completed, for statistics. */
+  completed = 0
+
+  constructor(private readonly options: ResolvedPoolOptions) {}
+
+  get threads(): number {
+    return this.workers.size
+  }
+
+  get queued(): number {
+    return this.queue.length - this.queueHead
+  }
+
+  run(call: PoolCall): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      if (call.signal?.aborted) return reject(call.signal.reason)
+      const task = new Task(call, resolve, reject)
+      task.watchCancellation((reason, kind) => this.cancel(task, reason, kind), this.options.backend)
+      this.inFlight++
+      this.holdProcess()
+      if (call.limiter === undefined) return this.enqueue(task)
+      call.limiter.acquire(call.signal === undefined ? undefined : { signal: call.signal }).then(
+        (token) => {
+          if (task.settled) return token.release() // cancelled while waiting for the token
+          task.token = token
+          this.enqueue(task)
+        },
+        (error: unknown) => this.finish(task, false, error),
+      )
+    })
+  }
+
+  close(): void {
+    this.closed = true
+    for (const worker of this.workers) worker.slot.retire()
+    this.workers.clear()
+    this.idle.length = 0
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer as ReturnType<typeof setTimeout>)
+    this.releaseProcess()
+  }
+
+  private enqueue(task: Task): void {
+    if (task.settled) return
+    if (this.queued >= this.options.maxQueue && this.idle.length === 0 && this.workers.size >= this.options.maxThreads) {
+      return this.finish(task, false, new QueueFullError(`The pool queue is full (maxQueue: ${this.options.maxQueue})`))
+    }
+    this.queue.push(task)
+    this.dispatch()
+  }
+
+  /** Hands queued tasks to idle (or new) threads. */
+  private dispatch(): void {
+    while (this.queued > 0) {
+      const worker = this.idle.pop() ?? (this.workers.size < this.options.maxThreads ? this.spawn() : undefined)
+      if (worker === undefined) return
+      const task = this.queue[this.queueHead++]!
+      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+        this.queue.splice(0, this.queueHead)
+        this.queueHead = 0
+      }
+      if (task.settled) {
+        this.idle.push(worker)
+        continue
+      }
+      this.start(worker, task)
+    }
+  }
+
+  private start(worker: PoolWorker, task: Task): void {
+    worker.task = task
+    task.worker = worker
+    try {
+      task.seq = worker.slot.post(task.call)
+    } catch (error) {
+      // An argument could not be cloned: nothing reached the worker.
+      worker.task = undefined
+      this.makeIdle(worker)
+      return this.finish(task, false, error)
+    }
+    this.watch(worker, task)
+  }
+
+  /** Waits, without blocking, for the worker to answer task `task`. */
+  private watch(worker: PoolWorker, task: Task): void {
+    const { slot } = worker
+    const slots = slot.channel.slots
+    for (;;) {
+      if (worker.task !== task || task.worker !== worker) return // cancelled and moved on
+      // Wait on the very value checked, or an answer landing in between would be missed.
+      const state = Atomics.load(slots, Slot.State)
+      if (slot.answered(task.seq, state)) return this.complete(worker, task)
+      if (slot.dead) return this.crashed(worker)
+      const waiting = Atomics.waitAsync(slots, Slot.State, state)
+      if (waiting.async) {
+        waiting.value.then(() => this.watch(worker, task))
+        return
+      }
+    }
+  }
+
+  private complete(worker: PoolWorker, task: Task): void {
+    let ok = true
+    let value: unknown
+    try {
+      value = worker.slot.readAnswer(task.seq, task.call)
+    } catch (error) {
+      ok = false
+      value = error
+    }
+    worker.task = undefined
+    task.worker = undefined
+    this.completed++
+    this.makeIdle(worker)
+    this.finish(task, ok, value)
+  }
+
+  /** The caller gave up on `task` (signal or deadline). */
+  private cancel(task: Task, reason: unknown, kind: 'abort' | 'timeout'): void {
+    if (task.settled) return
+    const worker = task.worker
+    if (worker === undefined) return this.finish(task, false, reason) // queued or waiting for a token
+    const outcome = worker.slot.abandon(task.seq, task.call, kind)
+    task.worker = undefined // the answer, if any, is no longer this task's
+    if (outcome === 'dead') return this.crashed(worker, reason)
+    if (task.call.abandonOnCancel) this.settleOnly(task, reason)
+    this.drain(worker, task, reason, now() + this.options.cancelGrace)
+  }
+
+  /**
+   * Waits for a cancelled task to stop running on `worker` (the worker counts it busy
+   * until then), then frees the thread; past the grace period, replaces the thread.
+   */
+  private drain(worker: PoolWorker, task: Task, reason: unknown, deadline: number): void {
+    const slots = worker.slot.channel.slots
+    const busy = Atomics.load(slots, Slot.Busy)
+    if (busy !== 0 && !worker.slot.dead && now() < deadline) {
+      const waiting = Atomics.waitAsync(slots, Slot.Busy, busy, Math.max(1, deadline - now()))
+      const again = (): void => this.drain(worker, task, reason, deadline)
+      if (waiting.async) waiting.value.then(again)
+      else again()
+      return
+    }
+    if (busy === 0 && !worker.slot.dead) {
+      worker.task = undefined
+      this.makeIdle(worker)
+    } else {
+      this.retire(worker) // ignored the cancellation past the grace period, or died
+    }
+    this.finish(task, false, reason)
+    this.dispatch()
+  }
+
+  /** Settles a task's promise while its thread still works on it (`abandonOnCancel`). */
+  private settleOnly(task: Task, reason: unknown): void {
+    task.settle(false, reason)
+  }
+
+  /**
+   * Ends a task: settles its promise (unless `abandonOnCancel` did already), gives back
+   * its limiter token, and lets the process exit once nothing is in flight.
+   */
+  private finish(task: Task, ok: boolean, value: unknown): void {
+    task.releaseToken()
+    task.settle(ok, value)
+    if (task.done) return
+    task.done = true
+    if (--this.inFlight === 0) this.releaseProcess()
+  }
+
+  /** A thread died with a task on it: fail the task, replace the thread, keep going. */
+  private crashed(worker: PoolWorker, reason?: unknown): void {
+    const task = worker.task
+    const error = task === undefined ? undefined : (reason ?? worker.slot.crashError(`run('${task.call.name}')`))
+    this.retire(worker) // after crashError() read the port
+    if (task !== undefined) this.finish(task, false, error)
+    this.dispatch()
+  }
+
+  private spawn(): PoolWorker {
+    const slot = new WorkerSlot(this.options, (dead) => {
+      const worker = [...this.workers].find((candidate) => candidate.slot === dead)
+      if (worker !== undefined) this.crashed(worker)
+    })
+    if (this.options.backend.canUnref) slot.thread.unref()
+    const worker = new PoolWorker(slot)
+    this.workers.add(worker)
+    return worker
+  }
+
+  private retire(worker: PoolWorker): void {
+    this.workers.delete(worker)
+    const at = this.idle.indexOf(worker)
+    if (at !== -1) this.idle.splice(at, 1)
+    worker.task = undefined
+    worker.slot.retire()
+    // Wake any waitAsync still parked on this channel so it does not linger.
+    Atomics.notify(worker.slot.channel.slots, Slot.State)
+    Atomics.notify(worker.slot.channel.slots, Slot.Busy)
+  }
+
+  private makeIdle(worker: PoolWorker): void {
+    if (this.closed || !this.workers.has(worker)) return
+    worker.idleSince = now()
+    this.idle.push(worker)
+    this.dispatch()
+    if (Number.isFinite(this.options.idleTimeout) && this.idleTimer === undefined) this.armIdleTimer()
+  }
+
+  /** Stops threads above `minThreads` that idled for `idleTimeout`. */
+  private armIdleTimer(): void {
+    const check = (): void => {
+      this.idleTimer = undefined
+      if (this.closed) return
+      const cutoff = now() - this.options.idleTimeout
+      let next = Infinity
+      for (const worker of [...this.idle]) {
+        if (this.workers.size <= this.options.minThreads) break
+        if (worker.idleSince <= cutoff) this.retire(worker)
+        else next = Math.min(next, worker.idleSince + this.options.idleTimeout - now())
+      }
+      if (Number.isFinite(next)) this.idleTimer = schedule(this.options.backend, check, Math.max(1, next))
+    }
+    this.idleTimer = schedule(this.options.backend, check, this.options.idleTimeout)
+  }
+
+  /**
+   * Keeps the process alive while tasks are in flight: a pending `Atomics.waitAsync` does
+   * not, on Node and Deno, and idle pool threads are unref'd.
+   */
+  private holdProcess(): void {
+    if (this.keepAlive === undefined) this.keepAlive = setInterval(() => {}, 1 << 30)
+  }
+
+  private releaseProcess(): void {
+    if (this.keepAlive === undefined) return
+    clearInterval(this.keepAlive)
+    this.keepAlive = undefined
+  }
+}

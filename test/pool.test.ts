@@ -1,0 +1,217 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { CapacityLimiter, QueueFullError, TimeoutError, WorkerCrashedError, createBridge } from '../dist/index.js'
+import { backendName, bridge, closeAll, fixture, makeBackend, runProgram, runtime, selfExit, tasks } from './harness.ts'
+
+afterEach(closeAll)
+
+const counters = () => new Int32Array(new SharedArrayBuffer(16))
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function rejection(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise
+  } catch (error) {
+    return error
+  }
+  throw new Error('expected a rejection')
+}
+
+describe(`run() on the pool (${runtime}/${backendName})`, () => {
+  it('returns the awaited value without blocking the event loop', async () => {
+    const handle = tasks()
+    let ticks = 0
+    const ticker = setInterval(() => ticks++, 5)
+    try {
+      expect(await handle.run('delay', 120, 'done')).toBe('done')
+    } finally {
+      clearInterval(ticker)
+    }
+    expect(ticks).toBeGreaterThan(5) // our loop kept running meanwhile
+    expect(await handle.run('add', 2, 3)).toBe(5)
+  })
+
+  it('runs tasks on several threads at once, up to maxThreads', async () => {
+    const shared = counters()
+    const handle = tasks({ pool: { maxThreads: 3 } })
+    await Promise.all(Array.from({ length: 6 }, () => handle.run('concurrent', shared.buffer, 80)))
+    expect(shared[1]).toBe(3) // the most that ran at once
+    expect(shared[2]).toBe(6)
+  })
+
+  it('lets a limiter of 3 run 3 of 4 tasks at once', async () => {
+    const shared = counters()
+    const limiter = new CapacityLimiter(3)
+    const handle = tasks({ pool: { maxThreads: 4 } }).with({ limiter })
+    const all = Promise.all(Array.from({ length: 4 }, () => handle.run('concurrent', shared.buffer, 100)))
+    await sleep(50)
+    expect(limiter.borrowedTokens).toBe(3)
+    expect(limiter.statistics().tasksWaiting).toBe(1)
+    await all
+    expect(shared[1]).toBe(3)
+    expect(limiter.borrowedTokens).toBe(0)
+  })
+
+  it('keeps errors as faithful as runSync does', async () => {
+    const handle = tasks()
+    const error = await rejection(handle.run('throwWithCause'))
+    expect(error.message).toBe('outer')
+    expect(error.cause.cause).toBeInstanceOf(RangeError)
+    expect(await rejection(handle.run('throwTypeError', 'x'))).toBeInstanceOf(TypeError)
+    const custom = await rejection(handle.run('throwCustom'))
+    expect(custom).toMatchObject({ name: 'ValidationError', code: 'E_INVALID' })
+  })
+
+  it('runs no task twice and loses none (2000 tasks, 64 in flight)', async () => {
+    const handle = tasks()
+    const results: number[] = []
+    let next = 0
+    const lane = async () => {
+      while (next < 2000) {
+        const i = next++
+        results[i] = (await handle.run('add', i, 1000)) as number
+      }
+    }
+    await Promise.all(Array.from({ length: 64 }, lane))
+    expect(results).toHaveLength(2000)
+    results.forEach((value, i) => expect(value).toBe(i + 1000))
+  })
+
+  it('moves transferred buffers both ways and shares SharedArrayBuffers', async () => {
+    const handle = tasks()
+    const buffer = new ArrayBuffer(64)
+    expect(await handle.with({ transfer: [buffer] }).run('byteLength', buffer)).toBe(64)
+    expect(buffer.byteLength).toBe(0)
+    const back = (await handle.run('transferBack', 1024)) as Uint8Array
+    expect(back.length).toBe(1024)
+    expect(back[1023]).toBe(7)
+    const shared = new SharedArrayBuffer(8)
+    expect(await handle.run('fillShared', shared)).toBe(8)
+    expect(new Uint8Array(shared)[7]).toBe(9) // written by the worker, seen here
+  })
+})
+
+describe(`run() cancellation (${runtime}/${backendName})`, () => {
+  it('rejects an already aborted signal without running', async () => {
+    const shared = counters()
+    const controller = new AbortController()
+    controller.abort(new Error('too late'))
+    const error = await rejection(tasks().with({ signal: controller.signal }).run('concurrent', shared.buffer, 1))
+    expect(error.message).toBe('too late')
+    await sleep(20)
+    expect(shared[2]).toBe(0)
+  })
+
+  it('removes a queued task on abort', async () => {
+    const shared = counters()
+    const handle = tasks({ pool: { maxThreads: 1 } })
+    const first = handle.run('concurrent', shared.buffer, 100)
+    const controller = new AbortController()
+    const second = handle.with({ signal: controller.signal }).run('concurrent', shared.buffer, 1)
+    await sleep(20)
+    controller.abort(new Error('changed my mind'))
+    expect((await rejection(second)).message).toBe('changed my mind')
+    expect(await first).toBe(1)
+    await sleep(20)
+    expect(shared[2]).toBe(1) // the second never started
+  })
+
+  it('reaches a running async task through currentSignal() and reuses the thread', async () => {
+    const seen = counters()
+    const handle = tasks({ pool: { maxThreads: 1 } })
+    const mark = await handle.run('threadMark')
+    const controller = new AbortController()
+    const running = handle.with({ signal: controller.signal }).run('abortAware', seen.buffer)
+    await sleep(50)
+    controller.abort(new Error('stop now'))
+    expect((await rejection(running)).message).toBe('stop now')
+    expect(seen[0]).toBe(1) // the worker saw the abort
+    expect(await handle.run('threadMark')).toBe(mark) // same thread, reused
+  })
+
+  it('reaches sync CPU code through checkCancelled()', async () => {
+    const seen = counters()
+    const handle = tasks({ pool: { maxThreads: 1 } })
+    const error = await rejection(handle.with({ timeout: 50 }).run('cancellableBusy', seen.buffer))
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect(seen[0]).toBe(2)
+    expect(await handle.run('add', 1, 1)).toBe(2)
+  })
+
+  it('with abandonOnCancel rejects at once and holds the token until the thread is done', async () => {
+    const limiter = new CapacityLimiter(5)
+    const handle = tasks({ pool: { maxThreads: 1 } }).with({ limiter, abandonOnCancel: true })
+    const controller = new AbortController()
+    const running = handle.with({ signal: controller.signal }).run('busyFor', 200)
+    await sleep(30)
+    const started = performance.now()
+    controller.abort(new Error('go away'))
+    expect((await rejection(running)).message).toBe('go away')
+    expect(performance.now() - started).toBeLessThan(100)
+    expect(limiter.borrowedTokens).toBe(1) // the thread still works on it
+    await sleep(300)
+    expect(limiter.borrowedTokens).toBe(0)
+  })
+
+  it('replaces a thread that ignores cancellation past the grace period', async () => {
+    const handle = tasks({ pool: { maxThreads: 1, cancelGrace: 100 } })
+    const mark = await handle.run('threadMark')
+    const error = await rejection(handle.with({ timeout: 50 }).run('loopForever'))
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect(await handle.run('add', 1, 2)).toBe(3)
+    expect(await handle.run('threadMark')).not.toBe(mark) // a new thread
+  })
+})
+
+describe(`run() faults and limits (${runtime}/${backendName})`, () => {
+  it('fails the task of a thread that dies, replaces the thread, and runs the queue', async () => {
+    const handle = tasks({ pool: { maxThreads: 1 } })
+    const dying = handle.run('exitNow', selfExit, 4)
+    const queued = [handle.run('add', 1, 1), handle.run('add', 2, 2), handle.run('add', 3, 3)]
+    expect(await rejection(dying)).toBeInstanceOf(WorkerCrashedError)
+    expect(await Promise.all(queued)).toEqual([2, 4, 6])
+  })
+
+  it('fails a task whose thread crashes in a timer', async () => {
+    const error = await rejection(tasks().run('crashInTimer'))
+    expect(error).toBeInstanceOf(WorkerCrashedError)
+    expect(error.cause.message).toBe('boom in a timer')
+  })
+
+  it('rejects with QueueFullError when the queue bound is reached', async () => {
+    const handle = tasks({ pool: { maxThreads: 1, maxQueue: 1 } })
+    const first = handle.run('delay', 50, 1)
+    const second = handle.run('delay', 1, 2)
+    expect(await rejection(handle.run('delay', 1, 3))).toBeInstanceOf(QueueFullError)
+    expect(await Promise.all([first, second])).toEqual([1, 2])
+  })
+
+  it('rejects an argument that cannot be cloned, naming it', async () => {
+    const handle = tasks()
+    const error = await rejection(handle.run('argCount', 1, Symbol('no')))
+    expect(error.name).toBe('DataCloneError')
+    expect(error.message).toContain('Argument 2')
+    expect(await handle.run('add', 1, 1)).toBe(2)
+  })
+
+  it('rejects run() after close()', async () => {
+    const b = createBridge({ backend: makeBackend() })
+    const handle = b.load(fixture('tasks.js'))
+    expect(await handle.run('add', 1, 1)).toBe(2)
+    b.close()
+    expect((await rejection(handle.run('add', 1, 1))).name).toBe('BridgeClosedError')
+  })
+
+  it('reports pool threads in stats()', async () => {
+    const b = bridge({ pool: { maxThreads: 2 } })
+    const handle = b.load(fixture('tasks.js'))
+    await Promise.all([handle.run('delay', 30, 1), handle.run('delay', 30, 2)])
+    expect(b.stats().threads).toBe(2)
+  })
+
+  it('lets a program that used run() and never closed exit on its own', () => {
+    const result = runProgram('host-run-no-close.mjs', 10_000)
+    expect(result.error).toBeUndefined()
+    expect(result.status).toBe(0)
+    expect(result.stdout.trim()).toBe('42')
+  })
+})
