@@ -88,6 +88,40 @@ describe(`runSync (${runtime} runtime, ${backendName} backend)`, () => {
     expect(handle.runSync('add', 1, 1)).toBe(2)
   })
 
+  it('carries every payload size around the inline limit intact', () => {
+    const limit = 4096
+    const handle = tasks({ maxInlineBytes: limit })
+    // Sweeping past the limit in both directions crosses the exact size where the encoded
+    // request (and the echoed answer) stops fitting in shared memory and takes the port.
+    for (let n = limit - 80; n <= limit + 80; n++) {
+      const bytes = new Uint8Array(n).map((_, i) => i * 7)
+      const back = handle.runSync('echo', bytes) as Uint8Array
+      expect(back.length).toBe(n)
+      expect(back[n - 1]).toBe(((n - 1) * 7) & 255)
+    }
+  })
+
+  it('carries empty and huge payloads', () => {
+    const handle = tasks()
+    expect(handle.runSync('echo', '')).toBe('')
+    expect((handle.runSync('echo', new Uint8Array(0)) as Uint8Array).length).toBe(0)
+    expect(handle.runSync('echo', [])).toEqual([])
+    expect(handle.runSync('echo', {})).toEqual({})
+    // Larger than the default 16 MiB inline limit: it goes through the port.
+    const huge = new Uint8Array(20 * 1024 * 1024)
+    huge[huge.length - 1] = 42
+    const back = handle.runSync('echo', huge) as Uint8Array
+    expect(back.length).toBe(huge.length)
+    expect(back[back.length - 1]).toBe(42)
+  })
+
+  it('keeps many bridges apart when their calls interleave', () => {
+    const handles = Array.from({ length: 12 }, () => tasks())
+    for (let round = 1; round <= 20; round++) {
+      for (const handle of handles) expect(handle.runSync('increment')).toBe(round)
+    }
+  })
+
   it('moves transferred buffers instead of copying them', () => {
     const handle = tasks()
     const buffer = new ArrayBuffer(1024)
