@@ -101,7 +101,11 @@ export class CapacityLimiter {
    * throws. An aborted `signal` rejects with its reason and takes no token.
    */
   acquireOnBehalfOf(borrower: unknown, options?: { signal?: AbortSignal }): Promise<void> {
-    this.#checkNotBorrowing(borrower)
+    try {
+      this.#checkNotBorrowing(borrower)
+    } catch (error) {
+      return Promise.reject(error)
+    }
     const signal = options?.signal
     if (signal?.aborted) return Promise.reject(signal.reason)
     if (this.#waiters.length === 0 && this.#borrowers.size < this.#total) {
