@@ -201,6 +201,16 @@ describe(`run() faults and limits (${runtime}/${backendName})`, () => {
     expect((await rejection(handle.run('add', 1, 1))).name).toBe('BridgeClosedError')
   })
 
+  it('stops threads above minThreads after idleTimeout', async () => {
+    const b = bridge({ pool: { minThreads: 1, maxThreads: 3, idleTimeout: 50 } })
+    const handle = b.load(fixture('tasks.js'))
+    await Promise.all([1, 2, 3].map((n) => handle.run('delay', 100, n)))
+    expect(b.stats().threads).toBeGreaterThan(1) // (one may already have idled out)
+    await sleep(400)
+    expect(b.stats().threads).toBe(1)
+    expect(await handle.run('add', 1, 1)).toBe(2)
+  })
+
   it('reports pool threads in stats()', async () => {
     const b = bridge({ pool: { maxThreads: 2 } })
     const handle = b.load(fixture('tasks.js'))
