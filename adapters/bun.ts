@@ -2,6 +2,7 @@
  * `anythread/bun`: the backend on Bun's `Worker`.
  */
 import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/backend.ts'
+import { debugLogger } from './debug.ts'
 import { workerEntry } from './entry.ts'
 import { receiveMessageSync, spawnWebWorker } from './web.ts'
 
@@ -28,7 +29,9 @@ export function bunBackend(options: BunBackendOptions = {}): Backend {
     ...(options.env && { env: { ...options.env } }),
     ...(options.name && { name: options.name }),
   }
+  const log = debugLogger('bun', () => (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.ANYTHREAD_DEBUG)
   return {
+    ...(log && { log }),
     name: 'bun',
     canUnref: true,
     spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread {

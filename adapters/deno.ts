@@ -2,6 +2,7 @@
  * `anythread/deno`: the backend on Deno's web `Worker`.
  */
 import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/backend.ts'
+import { debugLogger } from './debug.ts'
 import { workerEntry } from './entry.ts'
 import { receiveMessageSync, spawnWebWorker } from './web.ts'
 
@@ -36,7 +37,7 @@ export interface DenoBackendOptions {
   readonly name?: string
 }
 
-declare const Deno: { readonly version?: { readonly deno: string } } | undefined
+declare const Deno: { readonly env: { get(name: string): string | undefined } } | undefined
 
 /** Creates the Deno web-Worker backend. */
 export function denoBackend(options: DenoBackendOptions = {}): Backend {
@@ -45,7 +46,9 @@ export function denoBackend(options: DenoBackendOptions = {}): Backend {
     ...(options.name && { name: options.name }),
     ...(options.permissions && { deno: { permissions: options.permissions } }),
   }
+  const log = debugLogger('deno', () => Deno?.env.get('ANYTHREAD_DEBUG'))
   return {
+    ...(log && { log }),
     name: 'deno',
     // A Deno web Worker cannot be unref'd: the bridge stops it when idle instead.
     canUnref: false,

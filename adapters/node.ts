@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os'
 import { Worker, receiveMessageOnPort } from 'node:worker_threads'
 import type { ResourceLimits } from 'node:worker_threads'
 import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/backend.ts'
+import { debugLogger } from './debug.ts'
 import { workerEntry } from './entry.ts'
 
 /** Options of {@link nodeBackend}: those `node:worker_threads` really has. */
@@ -35,7 +36,9 @@ export interface NodeBoot extends BootData {
 export function nodeBackend(options: NodeBackendOptions = {}): Backend {
   const entry = workerEntry('node-worker', import.meta.url)
   const syncStdio = options.syncStdio ?? true
+  const log = debugLogger('node', () => process.env.ANYTHREAD_DEBUG)
   return {
+    ...(log && { log }),
     name: 'node',
     canUnref: true,
     availableParallelism,

@@ -59,6 +59,8 @@ export interface Backend {
   receiveMessageSync(port: MessagePort): { message: unknown } | undefined
   /** How many threads can run in parallel here (the pool's default `maxThreads`). */
   availableParallelism?(): number
+  /** Writes a debug line to stderr; set by the adapters when `ANYTHREAD_DEBUG=1`. */
+  log?(message: string): void
   /** Makes a timer not keep the process alive (runtimes whose timers are plain numbers). */
   unrefTimer?(timer: unknown): void
 }

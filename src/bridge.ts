@@ -6,7 +6,7 @@ import type { Backend } from './backend.ts'
 import { DEFAULT_MAX_INLINE_BYTES } from './channel.ts'
 import { BridgeClosedError } from './errors.ts'
 import { defaultThreadLimiter } from './limiter.ts'
-import type { CapacityLimiter } from './limiter.ts'
+import type { CapacityLimiter, CapacityLimiterStatistics } from './limiter.ts'
 import { Pool } from './pool.ts'
 import type { PoolOptions } from './pool.ts'
 import { SyncCaller } from './sync-caller.ts'
@@ -73,11 +73,15 @@ export interface BridgeStats {
   readonly backend: string
   /** `runSync` and `run` calls made. */
   readonly calls: number
+  /** `run()` tasks not settled yet (queued, waiting for a token, or running). */
+  readonly inFlight: number
   /** Tasks in the pool queue, waiting for a thread. */
   readonly queued: number
   /** Live threads: the sync worker and the pool's. */
   readonly threads: number
   readonly closed: boolean
+  /** The statistics of the limiter `run()` uses by default. */
+  readonly limiter: CapacityLimiterStatistics
 }
 
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose')
@@ -170,9 +174,11 @@ class BridgeImpl implements Bridge {
     return {
       backend: this.backend.name,
       calls: this.calls,
+      inFlight: pool?.inFlight ?? 0,
       queued: pool?.queued ?? 0,
       threads: this.caller.threads + (pool?.threads ?? 0),
       closed: this.closed,
+      limiter: this.limiter.statistics(),
     }
   }
 

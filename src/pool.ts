@@ -115,7 +115,8 @@ export class Pool {
   private readonly idle: PoolWorker[] = []
   private readonly queue: Task[] = []
   private queueHead = 0
-  private inFlight = 0
+  /** Tasks not settled yet. */
+  inFlight = 0
   private keepAlive: ReturnType<typeof setInterval> | undefined
   private idleTimer: unknown
   private closed = false
@@ -153,7 +154,7 @@ export class Pool {
 
   close(): void {
     this.closed = true
-    for (const worker of this.workers) worker.slot.retire()
+    for (const worker of this.workers) worker.slot.retire('bridge closed')
     this.workers.clear()
     this.idle.length = 0
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer as ReturnType<typeof setTimeout>)
@@ -240,6 +241,7 @@ export class Pool {
     if (task.settled) return
     const worker = task.worker
     if (worker === undefined) return this.finish(task, false, reason) // queued or waiting for a token
+    worker.slot.log(`run('${task.call.name}') cancelled (${kind})`)
     const outcome = worker.slot.abandon(task.seq, task.call, kind)
     task.worker = undefined // the answer, if any, is no longer this task's
     if (outcome === 'dead') return this.crashed(worker, reason)
@@ -265,7 +267,8 @@ export class Pool {
       worker.task = undefined
       this.makeIdle(worker)
     } else {
-      this.retire(worker) // ignored the cancellation past the grace period, or died
+      // It ignored the cancellation past the grace period, or died.
+      this.retire(worker, worker.slot.dead ? 'died' : 'ignored a cancellation past cancelGrace')
     }
     this.finish(task, false, reason)
     this.dispatch()
@@ -292,7 +295,7 @@ export class Pool {
   private crashed(worker: PoolWorker, reason?: unknown): void {
     const task = worker.task
     const error = task === undefined ? undefined : (reason ?? worker.slot.crashError(`run('${task.call.name}')`))
-    this.retire(worker) // after crashError() read the port
+    this.retire(worker, 'died') // after crashError() read the port
     if (task !== undefined) this.finish(task, false, error)
     this.dispatch()
   }
@@ -308,12 +311,12 @@ export class Pool {
     return worker
   }
 
-  private retire(worker: PoolWorker): void {
+  private retire(worker: PoolWorker, reason: string): void {
     this.workers.delete(worker)
     const at = this.idle.indexOf(worker)
     if (at !== -1) this.idle.splice(at, 1)
     worker.task = undefined
-    worker.slot.retire()
+    worker.slot.retire(reason)
     // Wake any waitAsync still parked on this channel so it does not linger.
     Atomics.notify(worker.slot.channel.slots, Slot.State)
     Atomics.notify(worker.slot.channel.slots, Slot.Busy)
@@ -336,7 +339,7 @@ export class Pool {
       let next = Infinity
       for (const worker of [...this.idle]) {
         if (this.workers.size <= this.options.minThreads) break
-        if (worker.idleSince <= cutoff) this.retire(worker)
+        if (worker.idleSince <= cutoff) this.retire(worker, 'idle')
         else next = Math.min(next, worker.idleSince + this.options.idleTimeout - now())
       }
       if (Number.isFinite(next)) this.idleTimer = schedule(this.options.backend, check, Math.max(1, next))

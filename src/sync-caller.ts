@@ -74,14 +74,14 @@ export class SyncCaller {
     this.closed = true
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer as ReturnType<typeof setTimeout>)
     this.idleTimer = undefined
-    this.retire()
+    this.retire('bridge closed')
   }
 
   private ensureWorker(): WorkerSlot {
     let worker = this.worker
     if (worker !== undefined && (worker.dead || (this.abandoned && !this.settles(worker)))) {
       // Dead, or still running a call its caller gave up on: start afresh.
-      this.retire()
+      this.retire(worker.dead ? 'died' : 'recycled: a timed-out call did not settle')
       worker = undefined
     }
     return worker ?? this.spawn()
@@ -102,7 +102,7 @@ export class SyncCaller {
 
   private spawn(): WorkerSlot {
     const worker = new WorkerSlot(this.options, (slot) => {
-      if (this.worker === slot) this.retire()
+      if (this.worker === slot) this.retire('exited')
     })
     if (this.options.backend.canUnref) worker.thread.unref()
     this.worker = worker
@@ -110,8 +110,8 @@ export class SyncCaller {
     return worker
   }
 
-  private retire(): void {
-    this.worker?.retire()
+  private retire(reason: string): void {
+    this.worker?.retire(reason)
     this.worker = undefined
   }
 
@@ -132,7 +132,7 @@ export class SyncCaller {
       if (worker.dead || worker.thread.alive?.() === false || this.bootOverdue(worker)) {
         if (worker.answered(seq)) break
         const error = worker.crashError(`runSync('${call.name}')`) // before retire() closes the port
-        this.retire()
+        this.retire('died during a call')
         throw error
       }
       const time = now()
@@ -143,7 +143,8 @@ export class SyncCaller {
       const outcome = worker.abandon(seq, call, 'timeout')
       if (outcome === 'answered') break
       this.abandoned = true
-      if (outcome === 'dead') this.retire()
+      worker.log(`runSync('${call.name}') timed out after ${call.timeout} ms`)
+      if (outcome === 'dead') this.retire('died during a call')
       throw new TimeoutError(`runSync('${call.name}') on ${call.url} timed out after ${call.timeout} ms`, call.timeout)
     }
     this.spin.record(now() - start)
@@ -160,7 +161,7 @@ export class SyncCaller {
       this.idleTimer = undefined
       if (this.closed || this.worker === undefined) return
       const idle = now() - this.lastUsed
-      if (idle >= this.options.idleTimeout) this.retire()
+      if (idle >= this.options.idleTimeout) this.retire('idle')
       else this.idleTimer = schedule(this.options.backend, check, this.options.idleTimeout - idle)
     }
     this.idleTimer = schedule(this.options.backend, check, this.options.idleTimeout)

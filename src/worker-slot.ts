@@ -6,7 +6,7 @@
 import type { Backend, BootData, ExitInfo, WorkerThread } from './backend.ts'
 import { Channel, DOORBELL, Flag, Inbox, Life, Phase, Slot, WorkerIdle, createChannelBuffer, nextSeq, stateOf } from './channel.ts'
 import type { PortMessage } from './channel.ts'
-import { ModuleLoadError, WorkerCrashedError, reviveOwnError } from './errors.ts'
+import { ModuleLoadError, WorkerCrashedError, errorMessage, reviveOwnError } from './errors.ts'
 import type { ModuleErrorDetail, Request } from './serve.ts'
 import { now } from './wait.ts'
 
@@ -33,7 +33,11 @@ const argumentLabel = (index: number): string => (index >= 3 ? `Argument ${index
 /** The outcome of giving up on a call. */
 export type Abandon = 'abandoned' | 'answered' | 'dead'
 
+let lastId = 0
+
 export class WorkerSlot {
+  /** A number for debug logs. */
+  readonly id = ++lastId
   readonly channel: Channel
   readonly inbox: Inbox
   readonly port: MessagePort
@@ -61,8 +65,15 @@ export class WorkerSlot {
     const boot: BootData = { buffer, port: port2, workerSpinMicros, maxInlineBytes }
     this.thread = backend.spawn(boot, (info) => {
       this.exit = info
+      if (!this.retired) this.log(`exited (code ${info.exitCode ?? 'none'}${info.error === undefined ? '' : `, ${errorMessage(info.error)}`})`)
       onExit(this, info)
     })
+    this.log('started')
+  }
+
+  /** A debug line about this worker, when ANYTHREAD_DEBUG is on. */
+  log(message: string): void {
+    this.options.backend.log?.(`worker #${this.id} ${message}`)
   }
 
   get dead(): boolean {
@@ -153,10 +164,11 @@ export class WorkerSlot {
     })
   }
 
-  /** Stops the thread. Safe to call twice. */
-  retire(): void {
+  /** Stops the thread, saying why in the debug log. Safe to call twice. */
+  retire(reason: string): void {
     if (this.retired) return
     this.retired = true
+    this.log(`stopped: ${reason}`)
     this.thread.terminate()
     this.port.close()
   }

@@ -59,12 +59,12 @@ export function elapsed<T>(fn: () => T): { value?: T; error?: unknown; ms: numbe
 }
 
 /** Runs a fixture program on this cell's runtime; returns its output and how long it took. */
-export function runProgram(name: string, timeoutMs = 20_000) {
+export function runProgram(name: string, timeoutMs = 20_000, env: Record<string, string> = {}) {
   const file = fileURLToPath(fixture(name))
   const command = runtime === 'deno' ? [Deno!.execPath(), 'run', '-A', file] : [process.execPath, file]
   const start = performance.now()
   const result = spawnSync(command[0]!, command.slice(1), {
-    env: { ...process.env, ANYTHREAD_BACKEND: backendName, NO_COLOR: '1' },
+    env: { ...process.env, ANYTHREAD_BACKEND: backendName, NO_COLOR: '1', ...env },
     encoding: 'utf8',
     timeout: timeoutMs,
   })

@@ -11,6 +11,14 @@ describe(`whole programs (${runtime}/${backendName})`, () => {
     expect(result.stderr).toContain('to stderr')
   })
 
+  it('logs worker life to stderr with ANYTHREAD_DEBUG=1, and nothing without it', () => {
+    const debug = runProgram('host-console.mjs', 20_000, { ANYTHREAD_DEBUG: '1' })
+    expect(debug.status).toBe(0)
+    expect(debug.stderr).toContain(`anythread[${backendName}] worker #1 started`)
+    const quiet = runProgram('host-console.mjs', 20_000, { ANYTHREAD_DEBUG: '' })
+    expect(quiet.stderr).not.toContain('anythread[')
+  })
+
   it('exits on its own when it never closes its bridge', () => {
     const result = runProgram('host-no-close.mjs', 10_000)
     expect(result.error).toBeUndefined() // not killed by the timeout
