@@ -9,7 +9,7 @@
  * because this side never blocks.
  */
 import { Slot } from './channel.ts'
-import { AnythreadError, TimeoutError } from './errors.ts'
+import { AnythreadError, BridgeClosedError, TimeoutError } from './errors.ts'
 import { schedule } from './sync-caller.ts'
 import { now } from './wait.ts'
 import { WorkerSlot } from './worker-slot.ts'
@@ -152,17 +152,23 @@ export class Pool {
     })
   }
 
+  /** Stops every thread; tasks not settled yet reject with `BridgeClosedError`. */
   close(): void {
     this.closed = true
+    const closing = new BridgeClosedError('The bridge was closed before this task finished')
+    const pending = [...this.queue.slice(this.queueHead), ...[...this.workers].map((worker) => worker.task)]
+    this.queue.length = this.queueHead = 0
     for (const worker of this.workers) worker.slot.retire('bridge closed')
     this.workers.clear()
     this.idle.length = 0
+    for (const task of pending) if (task !== undefined) this.finish(task, false, closing)
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer as ReturnType<typeof setTimeout>)
     this.releaseProcess()
   }
 
   private enqueue(task: Task): void {
     if (task.settled) return
+    if (this.closed) return this.finish(task, false, new BridgeClosedError('The bridge was closed before this task started'))
     if (this.queued >= this.options.maxQueue && this.idle.length === 0 && this.workers.size >= this.options.maxThreads) {
       return this.finish(task, false, new QueueFullError(`The pool queue is full (maxQueue: ${this.options.maxQueue})`))
     }

@@ -211,6 +211,18 @@ describe(`run() faults and limits (${runtime}/${backendName})`, () => {
     expect(await handle.run('add', 1, 1)).toBe(2)
   })
 
+  it('rejects tasks still running or queued when the bridge closes', async () => {
+    const b = createBridge({ backend: makeBackend(), pool: { maxThreads: 1 } })
+    const handle = b.load(fixture('tasks.js'))
+    const running = handle.run('delay', 5_000, 'never')
+    const queued = handle.run('add', 1, 1)
+    await sleep(30)
+    b.close()
+    expect((await rejection(running)).name).toBe('BridgeClosedError')
+    expect((await rejection(queued)).name).toBe('BridgeClosedError')
+    expect(b.stats().inFlight).toBe(0)
+  })
+
   it('reports pool threads in stats()', async () => {
     const b = bridge({ pool: { maxThreads: 2 } })
     const handle = b.load(fixture('tasks.js'))
