@@ -1,0 +1,93 @@
+import fc from 'fast-check'
+import { afterEach, describe, expect, it } from 'vitest'
+import { TimeoutError } from '../dist/index.js'
+import { backendName, closeAll, runtime, tasks } from './harness.ts'
+
+afterEach(closeAll)
+
+/** A small deterministic generator, so a failing run can be replayed from its seed. */
+function random(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+describe(`fuzz (${runtime}/${backendName})`, () => {
+  it('never hands a call another call\'s result (10k calls, random durations and deadlines)', () => {
+    const seed = Date.now() % 1_000_000
+    const next = random(seed)
+    const handle = tasks({ settleGrace: 50 })
+    let answered = 0
+    let timedOut = 0
+    for (let i = 0; i < 10_000; i++) {
+      const ms = next() < 0.8 ? 0 : Math.floor(next() * 3) // mostly instant, some async
+      const timeout = next() < 0.2 ? 0.5 + next() * 2 : Infinity // some deadlines race the answer
+      try {
+        const value = handle.with({ timeout }).runSync('tagged', i, ms)
+        expect(value, `seed ${seed}, call ${i}`).toBe(i)
+        answered++
+      } catch (error) {
+        if (!(error instanceof TimeoutError)) throw error
+        timedOut++
+      }
+    }
+    expect(answered + timedOut).toBe(10_000)
+    expect(answered).toBeGreaterThan(7_000)
+  })
+
+  it('never hands a pool task another task\'s result (2k tasks, random deadlines)', async () => {
+    const seed = Date.now() % 1_000_000
+    const next = random(seed)
+    const handle = tasks({ pool: { maxThreads: 2, cancelGrace: 50 } })
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 2_000 }, (_, i) => {
+        const ms = next() < 0.7 ? 0 : Math.floor(next() * 4)
+        const timeout = next() < 0.2 ? 1 + next() * 3 : Infinity
+        return handle.with({ timeout }).run('tagged', i, ms)
+      }),
+    )
+    outcomes.forEach((outcome, i) => {
+      if (outcome.status === 'fulfilled') expect(outcome.value, `seed ${seed}, task ${i}`).toBe(i)
+      else expect(outcome.reason).toBeInstanceOf(TimeoutError)
+    })
+  })
+})
+
+/** Values structured clone accepts, as fast-check builds them. */
+const cloneable = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: 'small' },
+    fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: false, withBoxedValues: false }),
+    fc.constantFrom(-0, Number.NaN, Infinity, -Infinity, '', '\ud800', 'x'.repeat(70_000)),
+    fc.array(tie('value'), { maxLength: 4 }),
+    fc.dictionary(fc.string(), tie('value'), { maxKeys: 4 }),
+    fc.string().map((message) => new RangeError(message)),
+  ),
+})).value
+
+describe(`clone fidelity through the bridge (${runtime}/${backendName})`, () => {
+  it('gives back what structuredClone gives, through runSync', () => {
+    const handle = tasks()
+    fc.assert(
+      fc.property(cloneable, (value) => {
+        expect(handle.runSync('echo', value)).toStrictEqual(structuredClone(value))
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('gives back what structuredClone gives, through run', async () => {
+    const handle = tasks()
+    await fc.assert(
+      fc.asyncProperty(cloneable, async (value) => {
+        expect(await handle.run('echo', value)).toStrictEqual(structuredClone(value))
+      }),
+      { numRuns: 150 },
+    )
+  })
+})
