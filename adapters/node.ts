@@ -61,11 +61,19 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
         exited = true
         onExit({ exitCode, error: failure })
       })
+      const idleTime = loopIdleTimeProbe(worker)
+      let seenRunning = false
       return {
         terminate: () => void worker.terminate(),
         unref: () => worker.unref(),
         ref: () => worker.ref(),
-        alive: () => !exited && loopIdleTime(worker) !== -1,
+        alive: () => {
+          if (exited) return false
+          // -1 both before the worker's loop starts and after it stops: only the latter is death.
+          if (idleTime() >= 0) seenRunning = true
+          else if (seenRunning) return false
+          return true
+        },
       }
     },
     receiveMessageSync: (port) =>
@@ -76,10 +84,15 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
 /**
  * Node reports a stopped worker's event-loop idle time as -1 at once, even while the host
  * is blocked and its 'exit' event cannot run; that is how a death without an exit hook
- * (out of memory, terminate) is noticed. Deno and Bun lack this probe: they answer 0.
+ * (out of memory) is noticed. The public `eventLoopUtilization()` answers only after the
+ * host's loop has seen the worker come online, which a host blocked since the first call
+ * never has, so read the worker handle's own probe when Node exposes it. Deno and Bun have
+ * no such probe: there the answer is always 0 (alive).
  */
-function loopIdleTime(worker: Worker): number {
-  return hasLoopProbe ? worker.performance.eventLoopUtilization().idle : 0
+function loopIdleTimeProbe(worker: Worker): () => number {
+  if ('bun' in process.versions || 'deno' in process.versions) return () => 0
+  const key = Object.getOwnPropertySymbols(worker).find((symbol) => symbol.description === 'kHandle')
+  const handle = key === undefined ? undefined : (worker as unknown as Record<symbol, { loopIdleTime?: () => number } | null>)[key]
+  if (typeof handle?.loopIdleTime === 'function') return () => handle.loopIdleTime!()
+  return () => worker.performance.eventLoopUtilization().idle || 0
 }
-
-const hasLoopProbe = !('bun' in process.versions) && !('deno' in process.versions)

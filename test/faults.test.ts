@@ -89,6 +89,26 @@ describe(`worker deaths (${cellName})`, () => {
     expect((crash.cause as Error).message).toBe('boom in a timer')
   })
 
+  // Only Node enforces resourceLimits (Bun ignores them; Deno's layer does not apply them).
+  it.skipIf(runtime !== 'node' || backendName !== 'node')('fail the call when the worker runs out of memory', async () => {
+    const b = createBridge({ backend: makeBackend({ resourceLimits: { maxOldGenerationSizeMb: 32 } }) })
+    try {
+      const handle = b.load(fixture('tasks.js'))
+      // The first call: the host has blocked since the worker started, so no exit event can
+      // run; the backend's probe must notice the death.
+      const { error, ms } = elapsed(() => handle.runSync('exhaustMemory'))
+      expect(error).toBeInstanceOf(WorkerCrashedError)
+      expect(ms).toBeLessThan(5_000)
+      expect(handle.runSync('add', 1, 2)).toBe(3)
+      const pooled = await handle.run('exhaustMemory').catch((reason: unknown) => reason)
+      expect(pooled).toBeInstanceOf(WorkerCrashedError)
+      expect((pooled as Error).message).toContain('memory')
+      expect(await handle.run('add', 2, 2)).toBe(4)
+    } finally {
+      b.close()
+    }
+  })
+
   it('fail the call when the worker cannot even start', () => {
     // Only node:worker_threads takes execArgv, and Bun ignores it.
     if (backendName !== 'node' || runtime === 'bun') return
