@@ -157,10 +157,11 @@ export class Pool {
     this.closed = true
     const closing = new BridgeClosedError('The bridge was closed before this task finished')
     const pending = [...this.queue.slice(this.queueHead), ...[...this.workers].map((worker) => worker.task)]
+    const workers = [...this.workers]
     this.queue.length = this.queueHead = 0
-    for (const worker of this.workers) worker.slot.retire('bridge closed')
-    this.workers.clear()
+    this.workers.clear() // first: a thread's exit event must not pass for a crash
     this.idle.length = 0
+    for (const worker of workers) worker.slot.retire('bridge closed')
     for (const task of pending) if (task !== undefined) this.finish(task, false, closing)
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer as ReturnType<typeof setTimeout>)
     this.releaseProcess()

@@ -1,0 +1,37 @@
+// `npm run soak`: 1M sync calls and 100k pool calls in one process per cell; reports RSS
+// growth, threads before/after, and any lost or duplicated result. Not part of `npm test`.
+// `npm run soak -- node/node` runs one cell.
+import { spawnSync } from 'node:child_process'
+import { cells, root, runner } from './cells.mjs'
+
+const only = process.argv.slice(2)
+let failed = 0
+for (const { runtime, backend } of cells) {
+  const name = `${runtime}/${backend}`
+  if (only.length > 0 && !only.includes(name)) continue
+  const [command, ...prefix] = runner(runtime)
+  const flags = runtime === 'node' ? ['--expose-gc'] : runtime === 'deno' ? ['--v8-flags=--expose-gc'] : []
+  const run = spawnSync(command, [...prefix, ...flags, 'scripts/soak-probe.mjs'], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, ANYTHREAD_BACKEND: backend },
+    timeout: 600_000,
+  })
+  const line = run.stdout.trim().split('\n').at(-1) ?? ''
+  let result
+  try {
+    result = JSON.parse(line)
+  } catch {
+    console.log(`${name}: the soak failed (${run.status ?? run.signal})\n${run.stderr}`)
+    failed++
+    continue
+  }
+  const ok = result.syncWrong === 0 && result.poolLost === 0 && result.poolDuplicated === 0 && result.rssGrowthMb < 20
+  if (!ok) failed++
+  console.log(
+    `${ok ? '✓' : '✗'} ${name.padEnd(10)} ${result.syncCalls} sync calls in ${result.syncSeconds}s (${result.syncWrong} wrong), ` +
+      `${result.poolCalls} pool calls in ${result.poolSeconds}s (${result.poolLost} lost, ${result.poolDuplicated} duplicated), ` +
+      `RSS +${result.rssGrowthMb} MB, threads ${result.threadsBefore} -> ${result.threadsWithBridge} -> ${result.threadsAfterClose} after close`,
+  )
+}
+process.exit(failed === 0 ? 0 : 1)

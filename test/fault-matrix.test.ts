@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest'
+import { probe } from './fault-catalog.mjs'
+import { backendName, makeBackend, runtime } from './harness.ts'
+
+describe(`fault matrix (${runtime}/${backendName})`, () => {
+  it('survives every fault through runSync and run: right error, detected in time, next call works', async () => {
+    const rows = await probe(makeBackend, { runtime, backend: backendName })
+    for (const row of rows) {
+      if (row.skipped !== undefined) continue
+      const where = `${row.fault} via ${row.mode}`
+      expect(row.outcome, where).toBe(row.expected)
+      expect(row.survived, `${where}: next call ${row.nextCall}`).toBe(true)
+      // Deaths and load failures are noticed well under a second; timeouts at their deadline.
+      expect(row.ms, where).toBeLessThan(row.expected === 'TimeoutError' ? 1_200 : 1_000)
+    }
+    expect(rows.filter((row) => row.skipped === undefined).length).toBeGreaterThanOrEqual(19)
+  })
+})
