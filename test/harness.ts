@@ -68,5 +68,11 @@ export function runProgram(name: string, timeoutMs = 20_000, env: Record<string,
     encoding: 'utf8',
     timeout: timeoutMs,
   })
-  return { ...result, ms: performance.now() - start }
+  return { ...result, ms: performance.now() - start, exitedAt: Date.now() }
+}
+
+/** How long a program took to exit after printing `done at <ms>`. */
+export function exitDelay(result: { stdout: string; exitedAt: number }): number {
+  const done = Number(/done at (\d+)/.exec(result.stdout)?.[1])
+  return result.exitedAt - done
 }
