@@ -1,67 +1,135 @@
 /**
- * `CapacityLimiter`, after anyio: a pool of tokens that bounds how many tasks run at once.
+ * `CapacityLimiter`, after anyio's: a pool of tokens that bounds how many tasks run at once.
  *
- * JavaScript has no "current task" for a limiter to attribute a token to, so `acquire()`
- * hands back a token object (release it, or `using` it); `acquireOnBehalfOf(borrower)`
- * names the borrower explicitly, as anyio's does, and `release()` with no argument
- * releases the newest token taken without a borrower.
+ * - Waiters are served strictly first come, first served. A token given back while others
+ *   wait goes straight to the first of them: a later `acquireNowait()` never barges in.
+ * - A borrower holds at most one token of a limiter at a time.
+ * - `totalTokens` is writable: raising it hands the new tokens to waiters at once, lowering
+ *   it revokes nothing already borrowed (new tokens are handed out once enough come back).
+ *
+ * JavaScript has no "current task" to attribute a token to, so `acquire()` resolves to a
+ * {@link CapacityToken}, a borrower of its own that you give back with `token.release()`
+ * or by scope (`using token = await limiter.acquire()`). `acquireOnBehalfOf(borrower)`
+ * names the borrower explicitly, as anyio's does. `release()` without an argument exists
+ * for anyio's `acquire()`/`release()` pairs: it gives back the newest token taken by
+ * `acquire()`/`acquireNowait()`. Prefer the token form: it cannot release someone else's.
+ *
+ * @module
  */
 import { AnythreadError } from './errors.ts'
 
-/** `acquireNowait()` found no free token. */
+/** `acquireNowait()` (or `acquireOnBehalfOfNowait()`) found no token it could take at once. */
 export class WouldBlockError extends AnythreadError {}
 
 /** A snapshot of a limiter, from {@link CapacityLimiter.statistics}. */
 export interface CapacityLimiterStatistics {
+  /** How many tokens are borrowed now. Can exceed `totalTokens` right after it was lowered. */
   readonly borrowedTokens: number
+  /** The limiter's `totalTokens` (an integer >= 1, or `Infinity`). */
   readonly totalTokens: number
-  /** Current borrowers, in the order they took their tokens. */
+  /** Current borrowers, in the order they took their tokens (tokens from `acquire()` appear as their {@link CapacityToken}). */
   readonly borrowers: readonly unknown[]
-  /** Acquisitions waiting for a token. */
+  /** How many acquisitions are waiting for a token. */
   readonly tasksWaiting: number
 }
 
+/** `Symbol.dispose`, or the registered symbol transpilers and polyfills use where it is missing. */
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose')
 
-/** A borrowed token. Release it once; `using token = await limiter.acquire()` does that. */
+// Module-private bridges between the two classes (assigned in their static blocks).
+let issueToken: (limiter: CapacityLimiter) => CapacityToken
+let holds: (limiter: CapacityLimiter, borrower: unknown) => boolean
+
+/**
+ * A token borrowed from a {@link CapacityLimiter} by `acquire()` or `acquireNowait()`.
+ * It is its own borrower. Give it back once, with `release()`, or let a `using`
+ * declaration do it: `using token = await limiter.acquire()`.
+ */
 export class CapacityToken {
-  #limiter: CapacityLimiter | undefined
-  constructor(limiter: CapacityLimiter) {
+  static {
+    issueToken = (limiter) => new CapacityToken(limiter)
+  }
+
+  readonly #limiter: CapacityLimiter
+
+  /** Tokens come from `CapacityLimiter.acquire()` and `acquireNowait()` only. */
+  private constructor(limiter: CapacityLimiter) {
     this.#limiter = limiter
   }
 
-  /** Gives the token back. Throws if it was already given back. */
-  release(): void {
-    const limiter = this.#limiter
-    if (limiter === undefined) throw new AnythreadError('This token was already released')
-    this.#limiter = undefined
-    limiter.releaseOnBehalfOf(this)
+  /** The limiter this token belongs to. */
+  get limiter(): CapacityLimiter {
+    return this.#limiter
   }
 
+  /** Whether the token is still borrowed (false once given back, by any route). */
+  get held(): boolean {
+    return holds(this.#limiter, this)
+  }
+
+  /**
+   * Gives the token back; the first waiter, if any, gets it at once.
+   * @throws {AnythreadError} if it was already given back (by `release()`, disposal,
+   * `limiter.release()` or `limiter.releaseOnBehalfOf(token)`).
+   */
+  release(): void {
+    if (!this.held) throw new AnythreadError('This CapacityToken was already released')
+    this.#limiter.releaseOnBehalfOf(this)
+  }
+
+  /** Gives the token back if it is still held; does nothing otherwise (disposal is idempotent). */
   [disposeSymbol](): void {
-    if (this.#limiter !== undefined) this.release()
+    if (this.held) this.#limiter.releaseOnBehalfOf(this)
   }
 }
 
+/** An acquisition waiting for a token. */
 interface Waiter {
   readonly borrower: unknown
+  /** Taken by `acquire()`: `release()` without a borrower may give it back. */
+  readonly implicit: boolean
   readonly resolve: () => void
-  readonly reject: (reason: unknown) => void
-  cleanup?: () => void
+  /** Stops listening to the waiter's abort signal. */
+  cleanup: (() => void) | undefined
 }
 
+/**
+ * A pool of `totalTokens` tokens; each running task borrows one. After anyio's
+ * `CapacityLimiter`: FIFO waiters, one token per borrower, writable `totalTokens`,
+ * `statistics()`.
+ *
+ * ```ts
+ * const limiter = new CapacityLimiter(4)
+ * using token = await limiter.acquire({ signal })   // given back at the end of the scope
+ * ```
+ */
 export class CapacityLimiter {
+  static {
+    holds = (limiter, borrower) => limiter.#borrowers.has(borrower)
+  }
+
   #total: number
+  /** Borrowers, in the order they took their tokens. */
   readonly #borrowers = new Set<unknown>()
-  readonly #waiters: Waiter[] = []
+  /** Waiters by borrower, in arrival order (a borrower waits at most once). */
+  readonly #waiters = new Map<unknown, Waiter>()
+  /** Tokens taken by `acquire()`/`acquireNowait()` and still held, oldest first. */
   readonly #implicit: CapacityToken[] = []
 
-  /** @param totalTokens how many tokens there are: an integer >= 1, or `Infinity`. */
+  /**
+   * @param totalTokens how many tokens there are: an integer >= 1, or `Infinity` (no limit).
+   * @throws {RangeError} for any other value.
+   */
   constructor(totalTokens: number) {
     this.#total = checkTotal(totalTokens)
   }
 
-  /** How many tokens there are. Raising it hands the new tokens to waiters at once (FIFO); lowering it revokes nothing already borrowed. */
+  /**
+   * How many tokens there are. Setting it validates like the constructor (`RangeError`).
+   * Raising it hands the new tokens to waiters at once, first come first served; lowering
+   * it revokes no token already borrowed: tokens are handed out again only once the
+   * borrowed count has dropped below the new total.
+   */
   get totalTokens(): number {
     return this.#total
   }
@@ -71,83 +139,82 @@ export class CapacityLimiter {
     this.#wake()
   }
 
+  /** How many tokens are borrowed now. */
   get borrowedTokens(): number {
     return this.#borrowers.size
   }
 
+  /** How many tokens are free now: `totalTokens - borrowedTokens`, never below 0 (`Infinity` for an unlimited limiter). */
   get availableTokens(): number {
     return Math.max(0, this.#total - this.#borrowers.size)
   }
 
   /**
-   * Waits for a token (FIFO) and resolves to it. An aborted `signal` rejects with its
-   * reason and takes no token.
+   * Takes a token, waiting (FIFO) while none is free, and resolves to it. When a token is
+   * free and nobody waits, it is taken synchronously, before this call returns.
+   *
+   * @param options.signal aborts the wait. Already aborted: rejects with `signal.reason` and
+   *   takes no token. Aborted while waiting: leaves the queue (the others keep their order)
+   *   and rejects with `signal.reason`. Aborted after the token was handed over: too late,
+   *   the promise resolves to the token, which the caller must release. Default: none.
+   * @returns the token; give it back with `token.release()` or a `using` declaration.
    */
-  async acquire(options?: { signal?: AbortSignal }): Promise<CapacityToken> {
-    const token = new CapacityToken(this)
-    await this.acquireOnBehalfOf(token, options)
-    return this.#rememberImplicit(token)
-  }
-
-  /** Takes a token without waiting, or throws `WouldBlockError`. */
-  acquireNowait(): CapacityToken {
-    const token = new CapacityToken(this)
-    this.acquireOnBehalfOfNowait(token)
-    return this.#rememberImplicit(token)
+  acquire(options?: { signal?: AbortSignal }): Promise<CapacityToken> {
+    const token = issueToken(this)
+    return this.#acquire(token, true, options?.signal, token)
   }
 
   /**
-   * Waits for a token for `borrower`. A borrower holds at most one token: asking again
-   * throws. An aborted `signal` rejects with its reason and takes no token.
+   * Takes a token if one is free and nobody is waiting for one, without waiting.
+   * @returns the token; give it back with `token.release()` or a `using` declaration.
+   * @throws {WouldBlockError} when no token is free, or others already wait (no barging).
+   */
+  acquireNowait(): CapacityToken {
+    const token = issueToken(this)
+    this.#acquireNowait(token, true)
+    return token
+  }
+
+  /**
+   * Takes a token for `borrower` (any value compared by identity: a task object, an id),
+   * waiting (FIFO) while none is free. `signal` behaves as for {@link acquire}.
+   * Rejects with an `AnythreadError` if `borrower` already holds or waits for a token of
+   * this limiter: one token per borrower.
    */
   acquireOnBehalfOf(borrower: unknown, options?: { signal?: AbortSignal }): Promise<void> {
-    try {
-      this.#checkNotBorrowing(borrower)
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    const signal = options?.signal
-    if (signal?.aborted) return Promise.reject(signal.reason)
-    if (this.#waiters.length === 0 && this.#borrowers.size < this.#total) {
-      this.#borrowers.add(borrower)
-      return Promise.resolve()
-    }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { borrower, resolve, reject }
-      if (signal !== undefined) {
-        const onAbort = (): void => {
-          const at = this.#waiters.indexOf(waiter)
-          if (at === -1) return // already served: the token is the caller's
-          this.#waiters.splice(at, 1)
-          reject(signal.reason)
-        }
-        signal.addEventListener('abort', onAbort, { once: true })
-        waiter.cleanup = () => signal.removeEventListener('abort', onAbort)
-      }
-      this.#waiters.push(waiter)
-    })
+    return this.#acquire(borrower, false, options?.signal, undefined)
   }
 
-  /** Takes a token for `borrower` without waiting, or throws `WouldBlockError`. Never jumps the queue. */
+  /**
+   * Takes a token for `borrower` without waiting.
+   * @throws {WouldBlockError} when no token is free, or others already wait (no barging).
+   * @throws {AnythreadError} if `borrower` already holds or waits for a token of this limiter.
+   */
   acquireOnBehalfOfNowait(borrower: unknown): void {
-    this.#checkNotBorrowing(borrower)
-    if (this.#waiters.length > 0 || this.#borrowers.size >= this.#total) {
-      throw new WouldBlockError(`No token free (${this.#borrowers.size} of ${this.#total} borrowed, ${this.#waiters.length} waiting)`)
-    }
-    this.#borrowers.add(borrower)
+    this.#acquireNowait(borrower, false)
   }
 
-  /** Releases the newest token taken by `acquire()`/`acquireNowait()` (anyio's `release()`). Prefer `token.release()`. */
+  /**
+   * anyio's `release()`: gives back the newest token taken by `acquire()` or
+   * `acquireNowait()` that is still held. Prefer `token.release()`, which cannot give back
+   * another caller's token.
+   * @throws {AnythreadError} if no such token is held.
+   */
   release(): void {
-    const token = this.#implicit.pop()
-    if (token === undefined) throw new AnythreadError('release(): no token taken with acquire() is held')
-    token.release()
+    const token = this.#implicit.at(-1)
+    if (token === undefined) {
+      throw new AnythreadError('release(): no token taken with acquire() or acquireNowait() is held')
+    }
+    this.releaseOnBehalfOf(token)
   }
 
-  /** Gives back `borrower`'s token; throws if it holds none. The next waiter gets it. */
+  /**
+   * Gives back `borrower`'s token; the first waiter, if any, gets it at once.
+   * @throws {AnythreadError} if `borrower` holds no token of this limiter.
+   */
   releaseOnBehalfOf(borrower: unknown): void {
     if (!this.#borrowers.delete(borrower)) {
-      throw new AnythreadError("releaseOnBehalfOf(): this borrower holds no token of this limiter")
+      throw new AnythreadError('releaseOnBehalfOf(): this borrower holds no token of this limiter')
     }
     if (borrower instanceof CapacityToken) {
       const at = this.#implicit.lastIndexOf(borrower)
@@ -156,32 +223,85 @@ export class CapacityLimiter {
     this.#wake()
   }
 
+  /** A snapshot of the limiter: borrowed and total tokens, borrowers, waiting acquisitions. */
   statistics(): CapacityLimiterStatistics {
-    return {
+    return Object.freeze({
       borrowedTokens: this.#borrowers.size,
       totalTokens: this.#total,
-      borrowers: [...this.#borrowers],
-      tasksWaiting: this.#waiters.length,
-    }
+      borrowers: Object.freeze([...this.#borrowers]),
+      tasksWaiting: this.#waiters.size,
+    })
   }
 
-  #rememberImplicit(token: CapacityToken): CapacityToken {
-    this.#implicit.push(token)
-    return token
+  /** For logs: `CapacityLimiter(borrowed 2/4, 1 waiting)`. */
+  toString(): string {
+    return `CapacityLimiter(borrowed ${this.#borrowers.size}/${this.#total}, ${this.#waiters.size} waiting)`
+  }
+
+  #acquire<T>(borrower: unknown, implicit: boolean, signal: AbortSignal | undefined, value: T): Promise<T> {
+    if (signal?.aborted) return Promise.reject(signal.reason)
+    try {
+      this.#checkNotBorrowing(borrower)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (this.#canTake()) {
+      this.#grant(borrower, implicit)
+      return Promise.resolve(value)
+    }
+    return new Promise<T>((resolve, reject) => {
+      const waiter: Waiter = { borrower, implicit, resolve: () => resolve(value), cleanup: undefined }
+      if (signal !== undefined) {
+        const onAbort = (): void => {
+          // Served already? Then the promise is resolved and the token is the caller's.
+          if (this.#waiters.get(borrower) !== waiter) return
+          this.#waiters.delete(borrower)
+          reject(signal.reason)
+        }
+        signal.addEventListener('abort', onAbort, { once: true })
+        waiter.cleanup = () => signal.removeEventListener('abort', onAbort)
+      }
+      this.#waiters.set(borrower, waiter)
+    })
+  }
+
+  #acquireNowait(borrower: unknown, implicit: boolean): void {
+    this.#checkNotBorrowing(borrower)
+    if (!this.#canTake()) {
+      throw new WouldBlockError(
+        `No token free: ${this.#borrowers.size} of ${this.#total} borrowed, ${this.#waiters.size} waiting`,
+      )
+    }
+    this.#grant(borrower, implicit)
+  }
+
+  /** A token is free and nobody is ahead in the queue. */
+  #canTake(): boolean {
+    return this.#waiters.size === 0 && this.#borrowers.size < this.#total
   }
 
   #checkNotBorrowing(borrower: unknown): void {
-    if (this.#borrowers.has(borrower) || this.#waiters.some((waiter) => waiter.borrower === borrower)) {
-      throw new AnythreadError('This borrower already holds (or waits for) a token of this limiter')
+    if (this.#borrowers.has(borrower)) {
+      throw new AnythreadError('This borrower already holds a token of this limiter (one token per borrower)')
     }
+    if (this.#waiters.has(borrower)) {
+      throw new AnythreadError('This borrower is already waiting for a token of this limiter (one token per borrower)')
+    }
+  }
+
+  #grant(borrower: unknown, implicit: boolean): void {
+    this.#borrowers.add(borrower)
+    if (implicit) this.#implicit.push(borrower as CapacityToken)
   }
 
   /** Hands free tokens to waiters, first come first served. */
   #wake(): void {
-    while (this.#waiters.length > 0 && this.#borrowers.size < this.#total) {
-      const waiter = this.#waiters.shift()!
+    // Deleting the entry being visited is safe while iterating a Map.
+    for (const waiter of this.#waiters.values()) {
+      if (this.#borrowers.size >= this.#total) return
+      this.#waiters.delete(waiter.borrower)
       waiter.cleanup?.()
-      this.#borrowers.add(waiter.borrower)
+      this.#grant(waiter.borrower, waiter.implicit)
       waiter.resolve()
     }
   }
@@ -194,12 +314,22 @@ function checkTotal(value: number): number {
   return value
 }
 
-let defaultLimiter: CapacityLimiter | undefined
+/** Where the default limiter lives: a registered symbol, so that an ESM and a CJS copy of anythread loaded side by side share it. */
+const defaultLimiterKey = Symbol.for('anythread.defaultThreadLimiter.v1')
 
 /**
- * The limiter `run()` uses unless given another: one per process (per realm), 40 tokens
- * as in anyio. Change its `totalTokens` to allow more or fewer tasks at once.
+ * The limiter `run()` tasks take a token from unless given another: 40 tokens, as in
+ * anyio. There is one per process, or more exactly one per JavaScript realm (each worker
+ * thread has its own), created lazily on first use and shared by every bridge and by
+ * every copy of anythread loaded in the realm (ESM and CJS alike). Set its `totalTokens`
+ * to allow more or fewer `run()` tasks at once.
  */
 export function defaultThreadLimiter(): CapacityLimiter {
-  return (defaultLimiter ??= new CapacityLimiter(40))
+  const realm = globalThis as unknown as Record<symbol, CapacityLimiter | undefined>
+  let limiter = realm[defaultLimiterKey]
+  if (limiter === undefined) {
+    limiter = new CapacityLimiter(40)
+    Object.defineProperty(globalThis, defaultLimiterKey, { value: limiter, enumerable: false, writable: false, configurable: false })
+  }
+  return limiter
 }
