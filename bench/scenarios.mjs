@@ -4,7 +4,7 @@
 //
 // Set BENCH_QUICK=1 for a short smoke run. Nothing else is written to stdout, so any
 // other line there (or anything on stderr) is stray output and gets reported.
-import { createBridge } from '../dist/index.js'
+import { pathToFileURL } from 'node:url'
 import { startFloor } from './lib/floor.mjs'
 import { coldSynckitCopies, describeError, startSynckit, synckitFactory } from './lib/peers.mjs'
 import {
@@ -19,6 +19,10 @@ import {
   runtimeVersion,
 } from './lib/runtime.mjs'
 import { median, quantile } from './lib/stats.mjs'
+
+/** run.mjs passes a snapshot of dist/ taken at its start; run directly, ../dist is used. */
+const dist = new URL(process.env.ANYTHREAD_DIST ? pathToFileURL(process.env.ANYTHREAD_DIST) : '../dist/', import.meta.url)
+const { createBridge } = await import(new URL('index.js', dist).href)
 
 const backendName = process.env.ANYTHREAD_BACKEND ?? 'node'
 const quick = process.env.BENCH_QUICK === '1'
@@ -67,9 +71,10 @@ const peerOf = (name, value, error) => (error ? { name, error } : { name, value 
 
 /** The backend factory of this cell, e.g. nodeBackend; only that adapter is imported. */
 async function loadBackendFactory() {
-  if (backendName === 'deno') return (await import('../dist/deno.js')).denoBackend
-  if (backendName === 'bun') return (await import('../dist/bun.js')).bunBackend
-  return (await import('../dist/node.js')).nodeBackend
+  const adapter = async (name) => import(new URL(`${name}.js`, dist).href)
+  if (backendName === 'deno') return (await adapter('deno')).denoBackend
+  if (backendName === 'bun') return (await adapter('bun')).bunBackend
+  return (await adapter('node')).nodeBackend
 }
 
 /** The floor uses the same kind of thread as the backend under test. */
@@ -97,8 +102,14 @@ function timeBatches(fn, calls, batch) {
   return perCall
 }
 
-function warmUp(fn, calls) {
-  for (let i = 0; i < calls; i++) fn(i)
+/**
+ * Runs `fn` at least `calls` times and for at least `ms`: both threads' JITs need a few
+ * thousand calls and some wall time to reach their optimized tiers (the first 2,000
+ * calls of a fresh bridge measured 10–100x slower than the steady state here).
+ */
+function warmUp(fn, calls, ms = 300) {
+  const end = now() + ms
+  for (let i = 0; i < calls || now() < end; i++) fn(i)
 }
 
 // ---------------------------------------------------------------------------- B1 latency
@@ -127,7 +138,7 @@ async function b1(ctx) {
     if (floorError === undefined) {
       try {
         const floor = await startFloor(floorKind)
-        warmUp(floor.call, 5_000)
+        warmUp(floor.call, 5_000, 100)
         samples.floor.push(...timeBatches(floor.call, perRound, batch))
         await floor.stop()
       } catch (error) {
@@ -203,10 +214,13 @@ function sameEcho(sent, got) {
  * Time per echo round trip of `payload`, in ms, from batches: the median batch, so one
  * GC pause or preemption does not decide the number. Throughput is reported as payload
  * MB per second of round trips (each round trip carries the payload there and back).
+ * A subject stops early after `budgetMs` (with at least 3 batches): synckit on Deno
+ * moves a 1 MiB Uint8Array at ~10 MB/s, and the full count would take half a minute.
  */
-function timeEchoes(echo, payload, ops, batch) {
+function timeEchoes(echo, payload, ops, batch, budgetMs = 2_000) {
   const perOp = []
-  for (let done = 0; done < ops; done += batch) {
+  const end = now() + budgetMs
+  for (let done = 0; done < ops && (perOp.length < 3 || now() < end); done += batch) {
     const start = now()
     for (let i = 0; i < batch; i++) echo(payload)
     perOp.push((now() - start) / batch)
@@ -227,8 +241,9 @@ async function b2(ctx) {
     if (synckit && !sameEcho(c.payload, synckit(c.payload))) synckitError = 'synckit echo returned something else'
     const perRound = c.ops / SIZE.b2Rounds
     const samples = { ours: [], synckit: [] }
-    timeEchoes(ours, c.payload, Math.max(c.batch, c.ops / 10), c.batch)
-    if (synckit && !synckitError) timeEchoes(synckit, c.payload, Math.max(c.batch, c.ops / 10), c.batch)
+    const warm = Math.max(c.batch, c.ops / 10)
+    timeEchoes(ours, c.payload, warm, c.batch, 500)
+    if (synckit && !synckitError) timeEchoes(synckit, c.payload, warm, c.batch, 500)
     for (let round = 0; round < SIZE.b2Rounds; round++) {
       samples.ours.push(...timeEchoes(ours, c.payload, perRound, c.batch))
       if (synckit && !synckitError) samples.synckit.push(...timeEchoes(synckit, c.payload, perRound, c.batch))
@@ -244,7 +259,9 @@ async function b2(ctx) {
       target: '≥ 3x better',
       check: ({ ratio }) => (ratio === null ? null : ratio >= 3),
       details: {
-        method: `${c.ops} echoes per subject after ${Math.max(c.batch, c.ops / 10)} warm-up, batches of ${c.batch}, median batch`,
+        method: `up to ${c.ops} echoes per subject (at most ~2 s per round) after up to ${warm} warm-up, batches of ${c.batch}, median batch`,
+        oursOps: samples.ours.length * c.batch,
+        synckitOps: samples.synckit.length * c.batch,
         oursOpsPerSec: round(1000 / median(samples.ours), 1),
         synckitOpsPerSec: samples.synckit.length ? round(1000 / median(samples.synckit), 1) : null,
       },
@@ -373,26 +390,31 @@ async function b4(ctx) {
  * B5: RSS growth over many calls on a warm bridge, GC forced before each reading where the
  * runtime allows it (only the host heap can be collected on demand; the worker collects
  * its own). A growing trajectory means a leak; a step at the start that then stays flat
- * is allocator warm-up.
+ * is allocator warm-up. The reported growth is read 50 ms after the last call and a GC
+ * (what stays allocated); the readings taken during the run, right after a GC, are in
+ * the details with their peak (Bun's allocator returns memory to the OS lazily, so those
+ * read several MB higher there).
  */
 async function b5(ctx) {
   const calls = SIZE.b5Calls
+  const tenth = calls / 10
   warmUp((i) => ctx.tasks.runSync('inc', i), 10_000)
   const gc = forceGc()
   await sleep(50)
   const before = rss()
-  const trajectory = []
-  const start = now()
-  for (let i = 0; i < calls; i++) {
-    if (ctx.tasks.runSync('inc', i) !== i + 1) throw new Error(`call ${i} returned a wrong result`)
-    if ((i + 1) % (calls / 10) === 0) {
-      forceGc()
-      trajectory.push(round((rss() - before) / 1e6, 2))
+  const tenths = []
+  for (let done = 0; done < calls; done += tenth) {
+    const start = now()
+    for (let i = done; i < done + tenth; i++) {
+      if (ctx.tasks.runSync('inc', i) !== i + 1) throw new Error(`call ${i} returned a wrong result`)
     }
+    const callMs = now() - start
+    const gcStart = now()
+    forceGc() // outside the call timing: the mean call time below is the calls' alone
+    tenths.push({ growthMB: round((rss() - before) / 1e6, 2), meanCallMicros: round((callMs * 1000) / tenth, 3), gcMs: round(now() - gcStart, 1) })
   }
-  const ms = now() - start
-  forceGc()
   await sleep(50)
+  forceGc()
   const growth = (rss() - before) / 1e6
   result({
     scenario: 'B5',
@@ -404,8 +426,9 @@ async function b5(ctx) {
     details: {
       gcForced: gc,
       rssBeforeMB: round(before / 1e6, 1),
-      growthEveryTenthMB: trajectory,
-      meanCallMicros: round((ms * 1000) / calls, 3),
+      heapUsedAfterMB: round(process.memoryUsage().heapUsed / 1e6, 1),
+      peakGrowthMB: Math.max(...tenths.map((t) => t.growthMB)),
+      tenths,
     },
   })
 }
@@ -432,7 +455,7 @@ async function main() {
     } catch (error) {
       emit({ type: 'error', scenario: name, error: describeError(error), stack: error?.stack })
     }
-    progress(`${name} done in ${(now() - start).toFixed(0)} ms`)
+    progress(`${name} done in ${(now() - start).toFixed(0)} ms, rss ${(rss() / 1e6).toFixed(0)} MB`)
   }
   bridge.close()
   emit({ type: 'done' })

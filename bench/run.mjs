@@ -1,0 +1,226 @@
+// The benchmark orchestrator: runs bench/scenarios.mjs once per runtime x backend cell,
+// each in its own child process (one runtime per process, nothing shared between cells),
+// one after the other (never in parallel: the cells would compete for the two cores).
+// Collects the JSON lines the children print, then prints a table and writes
+// bench/results.json and bench/chart.svg.
+//
+//   node bench/run.mjs                    all cells, full size (a few minutes)
+//   node bench/run.mjs --quick            all cells, short smoke run
+//   node bench/run.mjs --only deno/deno   one cell (repeat --only, or comma-separate, for more)
+//
+// Build first (`npx tsup`): the scenarios import ../dist.
+import { execFileSync, spawn } from 'node:child_process'
+import { cpSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { cells, runner } from '../scripts/cells.mjs'
+import { renderChart } from './lib/chart.mjs'
+import { formatTable } from './lib/table.mjs'
+
+const here = (name) => fileURLToPath(new URL(name, import.meta.url))
+
+/** Flags each runtime needs so the scenarios can force a GC (B5). */
+const GC_FLAGS = { node: ['--expose-gc'], deno: ['--v8-flags=--expose-gc'], bun: [] }
+
+/** A cell that has not finished by then is killed and reported, so the run always ends. */
+const CELL_TIMEOUT_MS = { quick: 90_000, full: 150_000 }
+/** After its last line a cell must exit by itself; not doing so is an anomaly worth reporting. */
+const EXIT_GRACE_MS = 10_000
+
+function parseArgs(argv) {
+  const options = { quick: false, only: [] }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg === '--quick') options.quick = true
+    else if (arg === '--only') options.only.push(...argv[++i].split(','))
+    else if (arg.startsWith('--only=')) options.only.push(...arg.slice(7).split(','))
+    else throw new Error(`unknown argument ${arg}; use --quick and/or --only runtime/backend`)
+  }
+  const known = cells.map((c) => `${c.runtime}/${c.backend}`)
+  for (const name of options.only) {
+    if (!known.includes(name)) throw new Error(`unknown cell ${name}; cells: ${known.join(', ')}`)
+  }
+  return options
+}
+
+/**
+ * Runs one cell. Every stdout line must be one of our JSON records; anything else on
+ * stdout, and everything on stderr, is stray output from the code under test and kept.
+ */
+function runCell(cell, quick, dist) {
+  const [command, ...prefix] = runner(cell.runtime)
+  const args = [...prefix, ...GC_FLAGS[cell.runtime], here('./scenarios.mjs')]
+  const name = `${cell.runtime}/${cell.backend}`
+  const started = performance.now()
+  return new Promise((resolve) => {
+    const child = spawn(command, args, {
+      env: { ...process.env, ANYTHREAD_DIST: dist, ANYTHREAD_BACKEND: cell.backend, BENCH_QUICK: quick ? '1' : '0', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    const outcome = { cell: name, records: [], strayStdout: [], stderr: '', problems: [], exitCode: null, signal: null }
+    let doneAt
+    let graceTimer
+    let pending = ''
+    const onLine = (line) => {
+      let record
+      try {
+        record = line.startsWith('{') ? JSON.parse(line) : undefined
+      } catch {}
+      if (record === undefined) return void (line.trim() && outcome.strayStdout.push(line))
+      outcome.records.push(record)
+      if (record.type === 'progress') log(`  ${name}: ${record.message}`)
+      if (record.type === 'error') log(`  ${name}: ${record.scenario} FAILED: ${record.error}`)
+      if (record.type === 'done') {
+        doneAt = performance.now()
+        graceTimer = setTimeout(() => kill(`did not exit within ${EXIT_GRACE_MS / 1000} s after its last result`), EXIT_GRACE_MS)
+      }
+    }
+    child.stdout.setEncoding('utf8').on('data', (chunk) => {
+      const lines = (pending + chunk).split('\n')
+      pending = lines.pop()
+      lines.forEach(onLine)
+    })
+    child.stderr.setEncoding('utf8').on('data', (chunk) => (outcome.stderr += chunk))
+    const kill = (why) => {
+      outcome.problems.push(why)
+      child.kill('SIGKILL')
+    }
+    const timeout = quick ? CELL_TIMEOUT_MS.quick : CELL_TIMEOUT_MS.full
+    const cellTimer = setTimeout(() => kill(`killed after ${timeout / 1000} s`), timeout)
+    child.on('close', (exitCode, signal) => {
+      clearTimeout(cellTimer)
+      clearTimeout(graceTimer)
+      if (pending) onLine(pending)
+      outcome.exitCode = exitCode
+      outcome.signal = signal
+      outcome.seconds = (performance.now() - started) / 1000
+      if (doneAt !== undefined) outcome.exitSeconds = (performance.now() - doneAt) / 1000
+      if (doneAt === undefined && !outcome.problems.length) outcome.problems.push(`ended before finishing (exit code ${exitCode}, signal ${signal})`)
+      else if (exitCode !== 0 && signal === null) outcome.problems.push(`exit code ${exitCode}`)
+      resolve(outcome)
+    })
+  })
+}
+
+const log = (message) => process.stderr.write(`${message}\n`)
+
+function machine() {
+  const cpus = os.cpus()
+  return {
+    cpu: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGB: Number((os.totalmem() / 1e9).toFixed(1)),
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    loadAverageAtStart: os.loadavg().map((v) => Number(v.toFixed(2))),
+  }
+}
+
+/** Which code was measured: the commit, whether the tree had changes, when dist/ was built. */
+function build() {
+  const git = (...args) => {
+    try {
+      return execFileSync('git', args, { cwd: here('..'), encoding: 'utf8' }).trim()
+    } catch {
+      return null
+    }
+  }
+  let distBuiltAt = null
+  try {
+    distBuiltAt = statSync(here('../dist/index.js')).mtime.toISOString()
+  } catch {}
+  return { commit: git('rev-parse', 'HEAD'), uncommittedChanges: (git('status', '--porcelain') ?? '') !== '', distBuiltAt }
+}
+
+async function main() {
+  let options
+  try {
+    options = parseArgs(process.argv.slice(2))
+  } catch (error) {
+    log(error.message)
+    process.exitCode = 2
+    return
+  }
+  const selected = cells.filter((c) => options.only.length === 0 || options.only.includes(`${c.runtime}/${c.backend}`))
+  const info = machine()
+  const started = performance.now()
+  log(`anythread bench: ${options.quick ? 'quick' : 'full'} run of ${selected.length} cell(s) on ${info.cores} x ${info.cpu}, load ${info.loadAverageAtStart.join(' ')}`)
+
+  // Every cell measures the same build, even if dist/ is rebuilt meanwhile (tsup wipes
+  // it first, so a cell starting mid-build would not even find it): a private copy.
+  const buildInfo = build()
+  const dist = here(`./.dist-${process.pid}/`)
+  cpSync(here('../dist/'), dist, { recursive: true })
+  const outcomes = []
+  try {
+    for (const cell of selected) {
+      log(`${cell.runtime}/${cell.backend}: starting`)
+      const outcome = await runCell(cell, options.quick, dist)
+      log(`${outcome.cell}: finished in ${outcome.seconds.toFixed(1)} s${outcome.problems.length ? ` — ${outcome.problems.join('; ')}` : ''}`)
+      outcomes.push(outcome)
+    }
+  } finally {
+    rmSync(dist, { recursive: true, force: true })
+  }
+
+  const seconds = (performance.now() - started) / 1000
+  const results = outcomes.flatMap((o) => o.records.filter((r) => r.type === 'result'))
+  const report = {
+    date: new Date().toISOString(),
+    mode: options.quick ? 'quick' : 'full',
+    seconds: Number(seconds.toFixed(1)),
+    build: buildInfo,
+    machine: { ...info, loadAverageAtEnd: os.loadavg().map((v) => Number(v.toFixed(2))) },
+    runtimes: runtimeVersions(outcomes),
+    cells: outcomes.map(summarizeCell),
+    results,
+  }
+
+  console.log(formatTable(results))
+  printProblems(outcomes)
+  log(`total: ${seconds.toFixed(1)} s`)
+  writeFileSync(here('./results.json'), `${JSON.stringify(report, null, 2)}\n`)
+  writeFileSync(here('./chart.svg'), renderChart(results, report))
+  log('wrote bench/results.json and bench/chart.svg')
+  if (outcomes.some((o) => o.problems.length || o.records.some((r) => r.type === 'error'))) process.exitCode = 1
+}
+
+function runtimeVersions(outcomes) {
+  const versions = {}
+  for (const o of outcomes) {
+    const meta = o.records.find((r) => r.type === 'meta')
+    if (meta) versions[meta.runtime] = meta.runtimeVersion
+  }
+  return versions
+}
+
+function summarizeCell(o) {
+  const meta = o.records.find((r) => r.type === 'meta')
+  return {
+    cell: o.cell,
+    seconds: Number(o.seconds.toFixed(1)),
+    exitCode: o.exitCode,
+    signal: o.signal,
+    secondsToExitAfterDone: o.exitSeconds === undefined ? null : Number(o.exitSeconds.toFixed(2)),
+    gcForced: meta?.gc ?? null,
+    problems: o.problems,
+    errors: o.records.filter((r) => r.type === 'error' || r.type === 'peer-error'),
+    strayStdout: o.strayStdout,
+    stderr: o.stderr,
+  }
+}
+
+function printProblems(outcomes) {
+  for (const o of outcomes) {
+    const lines = []
+    for (const p of o.problems) lines.push(`problem: ${p}`)
+    for (const r of o.records) {
+      if (r.type === 'error') lines.push(`${r.scenario} failed: ${r.error}`)
+      if (r.type === 'peer-error') lines.push(`peer ${r.peer} n/a: ${r.error}`)
+    }
+    if (o.strayStdout.length) lines.push(`stray stdout (${o.strayStdout.length} lines): ${o.strayStdout.slice(0, 5).join(' | ')}`)
+    if (o.stderr.trim()) lines.push(`stderr: ${o.stderr.trim().split('\n').slice(0, 10).join('\n        ')}`)
+    if (lines.length) console.log(`\n${o.cell}:\n  ${lines.join('\n  ')}`)
+  }
+}
+
+await main()
