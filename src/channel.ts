@@ -21,27 +21,49 @@
 import { CodecFallback, decodeFrom, encodeInto } from './codec.ts'
 import { dataCloneError } from './errors.ts'
 
-export const HEADER_BYTES = 64
+/**
+ * The header: two 64-byte cache lines of Int32 slots. The host writes the first, the
+ * worker the second, so the host spinning on `State` is disturbed only by the worker's
+ * state transitions, not by its bookkeeping.
+ */
+export const HEADER_BYTES = 128
 
 /** Int32 indices into the header. */
 export const Slot = {
+  // Line 0: State, and what the host writes.
   /** `(seq << 3) | Phase` of the call in flight. */
   State: 0,
-  /** `WorkerIdle.Awake` while the worker polls for requests, `Parked` when it needs a doorbell. */
-  WorkerIdle: 1,
-  /** `Life.*`: set to `Dead` by the worker's death hook, which also notifies `State`. */
-  Life: 2,
   /** The seq of the newest call the host abandoned; read by `checkCancelled()`. */
-  Cancel: 3,
-  /** End offset of the payload in the data region. */
-  Length: 4,
-  /** `Flag.*` of the payload. */
-  Flags: 5,
+  Cancel: 1,
+  /**
+   * Non-zero while the host may be waiting on `State` or `Busy` (parked in `Atomics.wait`,
+   * or a pool's `Atomics.waitAsync`): only then does the worker pay for `Atomics.notify`.
+   * The host sets it before it waits and the wait re-checks the value, so no wake is lost.
+   */
+  HostWaits: 2,
+  /** End offset of the request payload in the data region. */
+  RequestLength: 3,
+  /** `Flag.*` of the request payload. */
+  RequestFlags: 4,
+  // Line 1: what the worker writes.
+  /** `WorkerIdle.Awake` while the worker polls for requests, `Parked` when it needs a doorbell. */
+  WorkerIdle: 16,
+  /** `Life.*`: set to `Dead` by the worker's death hook, which also notifies `State`. */
+  Life: 17,
   /** Calls the worker has claimed and not settled yet. */
-  Busy: 6,
+  Busy: 18,
   /** The exit code the worker's death hook recorded, or -1. */
-  ExitCode: 7,
+  ExitCode: 19,
+  /** End offset of the response payload in the data region. */
+  ResponseLength: 20,
+  /** `Flag.*` of the response payload. */
+  ResponseFlags: 21,
 } as const
+
+/** Which header slots describe a payload: the request's (host) or the response's (worker). */
+export const RequestSlots = { length: Slot.RequestLength, flags: Slot.RequestFlags } as const
+export const ResponseSlots = { length: Slot.ResponseLength, flags: Slot.ResponseFlags } as const
+export type PayloadSlots = typeof RequestSlots | typeof ResponseSlots
 
 export const Phase = { Idle: 0, Request: 1, Claimed: 2, Running: 3, Responding: 4, Response: 5 } as const
 export const WorkerIdle = { Awake: 0, Parked: 1 } as const
@@ -105,10 +127,14 @@ export class Channel {
     return Atomics.compareExchange(this.slots, Slot.State, from, to) === from
   }
 
-  /** Publishes a new `State` and wakes the other side if it is parked. */
+  /** Publishes a new `State`. The worker never parks on it: a parked worker gets a doorbell. */
   publish(state: number): void {
     Atomics.store(this.slots, Slot.State, state)
-    Atomics.notify(this.slots, Slot.State)
+  }
+
+  /** Wakes the host if it waits on `slot` (see `Slot.HostWaits`). */
+  wakeHost(slot: number): void {
+    if (Atomics.load(this.slots, Slot.HostWaits) !== 0) Atomics.notify(this.slots, slot)
   }
 
   /**
@@ -117,6 +143,7 @@ export class Channel {
    * Throws a `DataCloneError` naming the position of a value that cannot be cloned.
    */
   writePayload(
+    side: PayloadSlots,
     seq: number,
     values: unknown[],
     maxInlineBytes: number,
@@ -127,7 +154,7 @@ export class Channel {
     if (transfer === undefined || transfer.length === 0) {
       try {
         const end = encodeInto(values, this.buffer, HEADER_BYTES, maxInlineBytes, label)
-        this.store(Slot.Length, end)
+        this.store(side.length, end)
         return 0
       } catch (error) {
         if (!(error instanceof CodecFallback)) throw error
@@ -146,8 +173,8 @@ export class Channel {
    * Reads the payload of call `seq` that `writePayload` wrote, or `undefined` if it was
    * sent through the port and has not arrived yet (see `Inbox`).
    */
-  readPayload(seq: number, flags: number, inbox: Inbox): unknown[] | undefined {
-    if ((flags & Flag.ViaPort) === 0) return decodeFrom(this.buffer, HEADER_BYTES, this.load(Slot.Length))
+  readPayload(side: PayloadSlots, seq: number, inbox: Inbox): unknown[] | undefined {
+    if ((this.load(side.flags) & Flag.ViaPort) === 0) return decodeFrom(this.buffer, HEADER_BYTES, this.load(side.length))
     return inbox.takePayload(seq)
   }
 }

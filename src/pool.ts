@@ -313,6 +313,8 @@ export class Pool {
       if (worker !== undefined) this.crashed(worker)
     })
     if (this.options.backend.canUnref) slot.thread.unref()
+    // The pool always awaits its workers' answers with waitAsync: they must always notify.
+    Atomics.store(slot.channel.slots, Slot.HostWaits, 1)
     const worker = new PoolWorker(slot)
     this.workers.add(worker)
     return worker

@@ -11,7 +11,7 @@
  * ever missed and a doorbell is only sent when needed.
  */
 import type { BootData, WorkerRuntime } from './backend.ts'
-import { Channel, DOORBELL, Flag, Inbox, Life, Phase, Slot, WorkerIdle, phaseOf, seqOf, stateOf } from './channel.ts'
+import { Channel, DOORBELL, Flag, Inbox, Life, Phase, RequestSlots, ResponseSlots, Slot, WorkerIdle, phaseOf, seqOf, stateOf } from './channel.ts'
 import type { PortMessage } from './channel.ts'
 import { cancelReason, installTracker, isTransfer } from './worker-state.ts'
 import type { CallTracker } from './worker-state.ts'
@@ -109,7 +109,7 @@ class Server {
     Atomics.add(channel.slots, Slot.Busy, 1)
     let request: unknown[] | undefined
     try {
-      request = channel.readPayload(seq, channel.load(Slot.Flags), this.inbox)
+      request = channel.readPayload(RequestSlots, seq, this.inbox)
     } catch (error) {
       channel.store(Slot.State, stateOf(seq, Phase.Running))
       this.respond(seq, Flag.Threw, error)
@@ -198,7 +198,7 @@ class Server {
   private respond(seq: number, kind: number, value: unknown): void {
     const channel = this.channel
     Atomics.sub(channel.slots, Slot.Busy, 1)
-    Atomics.notify(channel.slots, Slot.Busy)
+    channel.wakeHost(Slot.Busy)
     if (this.calls.activeSeq === seq) this.calls.activeSeq = 0
     if (this.calls.controllers.size !== 0) this.calls.controllers.delete(seq)
     // Awake before answering: the host's next request then needs no doorbell.
@@ -214,15 +214,16 @@ class Server {
       value = value.value
     }
     try {
-      flags = kind | channel.writePayload(seq, [value], this.maxInlineBytes, this.port, RETURN_LABEL, transfer)
+      flags = kind | channel.writePayload(ResponseSlots, seq, [value], this.maxInlineBytes, this.port, RETURN_LABEL, transfer)
     } catch (error) {
       // The answer cannot cross (a function, a getter that throws...). Send why instead;
       // a thrown error that cannot cross is sent as its name, message and stack.
       const substitute = kind === Flag.Threw ? plainError(value) : plainError(error)
-      flags = (kind === Flag.Ok ? Flag.Threw : kind) | channel.writePayload(seq, [substitute], this.maxInlineBytes, this.port, RETURN_LABEL)
+      flags = (kind === Flag.Ok ? Flag.Threw : kind) | channel.writePayload(ResponseSlots, seq, [substitute], this.maxInlineBytes, this.port, RETURN_LABEL)
     }
-    channel.store(Slot.Flags, flags)
+    channel.store(Slot.ResponseFlags, flags)
     channel.publish(stateOf(seq, Phase.Response))
+    channel.wakeHost(Slot.State)
   }
 
   private onControl(message: PortMessage): void {

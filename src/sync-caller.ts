@@ -94,7 +94,9 @@ export class SyncCaller {
     for (let busy = Atomics.load(slots, Slot.Busy); busy > 0; busy = Atomics.load(slots, Slot.Busy)) {
       const left = deadline - now()
       if (left <= 0 || worker.dead) return false
+      Atomics.store(slots, Slot.HostWaits, 1)
       Atomics.wait(slots, Slot.Busy, busy, Math.min(left, this.options.wait.parkSliceMillis))
+      Atomics.store(slots, Slot.HostWaits, 0)
     }
     this.abandoned = false
     return true
@@ -118,13 +120,19 @@ export class SyncCaller {
   /** Blocks until call `seq` is answered; throws on its deadline or its worker's death. */
   private awaitAnswer(worker: WorkerSlot, seq: number, call: SyncCall): void {
     const slots = worker.channel.slots
-    const start = now()
-    if (worker.answered(seq)) return this.spin.record(0)
+    if (worker.answered(seq)) return
     // Spin: a warm worker answers in about a microsecond.
+    const start = now()
     const spinEnd = start + this.spin.budgetMillis()
+    let spinning = true
     for (let polls = 1; !worker.answered(seq); polls++) {
-      if ((polls & 31) === 0 && now() >= spinEnd) break
+      if ((polls & 31) === 0 && now() >= spinEnd) {
+        spinning = false
+        break
+      }
     }
+    this.spin.record(spinning)
+    if (spinning) return
     // Park in slices; between them check the deadline and the worker's life.
     const deadline = start + call.timeout
     const { parkSliceMillis } = this.options.wait
@@ -137,7 +145,9 @@ export class SyncCaller {
       }
       const time = now()
       if (time < deadline) {
+        Atomics.store(slots, Slot.HostWaits, 1)
         Atomics.wait(slots, Slot.State, state, Math.min(parkSliceMillis, deadline - time))
+        Atomics.store(slots, Slot.HostWaits, 0)
         continue
       }
       const outcome = worker.abandon(seq, call, 'timeout')
@@ -147,7 +157,6 @@ export class SyncCaller {
       if (outcome === 'dead') this.retire('died during a call')
       throw new TimeoutError(`runSync('${call.name}') on ${call.url} timed out after ${call.timeout} ms`, call.timeout)
     }
-    this.spin.record(now() - start)
   }
 
   private bootOverdue(worker: WorkerSlot): boolean {

@@ -12,8 +12,9 @@
 export interface WaitPolicy {
   /**
    * Longest time the host spins before parking, in microseconds. The host spins this long
-   * while recent calls completed within it, and only `minSpinMicros` once they did not,
-   * so a slow call costs almost no CPU.
+   * while calls are answered within it; after four in a row that were not, it spins only
+   * `minSpinMicros` (so a slow call costs almost no CPU), except on one call in sixteen,
+   * which spins the full time to find out whether calls got fast again.
    */
   readonly spinMicros: number
   /** Shortest spin, used once calls have shown themselves slower than `spinMicros`. */
@@ -52,27 +53,39 @@ export function resolveWaitPolicy(partial: Partial<WaitPolicy> | undefined): Wai
 }
 
 /**
- * Tracks how long recent waits took (an exponential moving average) and answers how long
- * the next one should spin before parking: long while waits finish within the spin
- * budget, short once they do not.
+ * Decides how long the next wait spins before parking. While calls are answered within
+ * the full spin budget, spin the full budget. After a few calls in a row that were not,
+ * spin only the minimum, so a slow call costs almost no CPU; but spin the full budget on
+ * one call in sixteen, as a probe, and go back to full spins as soon as a probe is
+ * answered within it. (Judging by measured call times would lock into the slow mode:
+ * once the host parks, every call also pays the wake-up and looks slow.)
  */
 export class AdaptiveSpin {
-  private average: number
+  private slow = false
+  private misses = 0
+  private calls = 0
+  private probing = true
+
   constructor(
     private readonly maxMicros: number,
     private readonly minMicros: number,
-  ) {
-    this.average = 0
-  }
+  ) {}
 
   /** The spin budget for the next wait, in milliseconds (the unit of performance.now). */
   budgetMillis(): number {
-    return (this.average <= this.maxMicros ? this.maxMicros : this.minMicros) / 1000
+    this.probing = !this.slow || (++this.calls & 15) === 0
+    return (this.probing ? this.maxMicros : this.minMicros) / 1000
   }
 
-  /** Records how long a wait took, in milliseconds. */
-  record(millis: number): void {
-    this.average += (millis * 1000 - this.average) / 8
+  /** Records whether the last wait was answered while it still spun. */
+  record(answeredWhileSpinning: boolean): void {
+    if (!this.probing) return
+    if (answeredWhileSpinning) {
+      this.slow = false
+      this.misses = 0
+    } else if (++this.misses >= 4) {
+      this.slow = true
+    }
   }
 }
 

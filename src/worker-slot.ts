@@ -4,7 +4,7 @@
  * build on this; only how they wait differs.
  */
 import type { Backend, BootData, ExitInfo, WorkerThread } from './backend.ts'
-import { Channel, DOORBELL, Flag, Inbox, Life, Phase, Slot, WorkerIdle, createChannelBuffer, nextSeq, stateOf } from './channel.ts'
+import { Channel, DOORBELL, Flag, Inbox, Life, Phase, RequestSlots, ResponseSlots, Slot, WorkerIdle, createChannelBuffer, nextSeq, stateOf } from './channel.ts'
 import type { PortMessage } from './channel.ts'
 import { ModuleLoadError, WorkerCrashedError, errorMessage, reviveOwnError } from './errors.ts'
 import type { ModuleErrorDetail, Request } from './serve.ts'
@@ -94,8 +94,8 @@ export class WorkerSlot {
     const channel = this.channel
     const seq = (this.seq = nextSeq(this.seq))
     const request: Request = [call.moduleId, this.announced.has(call.moduleId) ? undefined : call.url, call.name, ...call.args]
-    const flags = channel.writePayload(seq, request, this.options.maxInlineBytes, this.port, argumentLabel, call.transfer)
-    channel.store(Slot.Flags, flags)
+    const flags = channel.writePayload(RequestSlots, seq, request, this.options.maxInlineBytes, this.port, argumentLabel, call.transfer)
+    channel.store(Slot.RequestFlags, flags)
     channel.publish(stateOf(seq, Phase.Request))
     if (channel.load(Slot.WorkerIdle) === WorkerIdle.Parked) this.port.postMessage(DOORBELL)
     return seq
@@ -112,8 +112,8 @@ export class WorkerSlot {
    */
   readAnswer(seq: number, call: CallRequest): unknown {
     const channel = this.channel
-    const flags = channel.load(Slot.Flags)
-    const [value] = channel.readPayload(seq, flags, this.inbox) ?? this.awaitPortPayload(seq)
+    const flags = channel.load(Slot.ResponseFlags)
+    const [value] = channel.readPayload(ResponseSlots, seq, this.inbox) ?? this.awaitPortPayload(seq)
     this.announced.add(call.moduleId)
     const kind = flags & ~Flag.ViaPort
     if (kind === Flag.Ok) return value
@@ -145,7 +145,7 @@ export class WorkerSlot {
       }
       // Claimed or Responding: the worker is copying the payload; it takes microseconds.
       if (this.dead) return 'dead'
-      Atomics.wait(channel.slots, Slot.State, state, 1)
+      Atomics.wait(channel.slots, Slot.State, state, 1) // unnotified: polls each millisecond
     }
   }
 
