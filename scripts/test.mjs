@@ -19,11 +19,13 @@ function step(title, command, args, env = {}) {
 }
 
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx'
-for (const [title, args] of [
-  ['build (tsup: ESM + CJS + .d.ts)', ['tsup']],
-  ['type check (tsc --noEmit, type tests included)', ['tsc', '--noEmit']],
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
+for (const [title, command, args] of [
+  ['build (tsup: ESM + CJS + .d.ts)', npm, ['run', 'build', '--silent']],
+  ['type check (tsc --noEmit, type tests included)', npx, ['tsc', '--noEmit']],
+  ['package quality (publint, arethetypeswrong, deno check, deno publish --dry-run)', npm, ['run', 'check:package', '--silent']],
 ]) {
-  const { ok } = step(title, npx, args)
+  const { ok } = step(title, command, args)
   if (!ok) {
     console.error(`\n✗ ${title} failed`)
     console.log('0 passed, 1 failed')
