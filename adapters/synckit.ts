@@ -18,8 +18,9 @@ import { nodeBackend } from './node.ts'
 import { REGISTRY } from './synckit-registry.ts'
 import type { SynckitRegistry } from './synckit-registry.ts'
 
+/** Any function, as synckit types it. */
 // biome-ignore lint: synckit's own signature.
-type AnyFn = (...args: any[]) => any
+export type AnyFn = (...args: any[]) => any
 
 /** A function made synchronous: same parameters, the awaited return value. */
 export type Syncify<T extends AnyFn> = (...args: Parameters<T>) => Awaited<ReturnType<T>>
