@@ -1,0 +1,38 @@
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+import { backendName, runtime } from './harness.ts'
+
+declare const Deno: { execPath(): string } | undefined
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** Runs an example the way its header says, on this runtime. */
+function example(file: string, denoFlags: string[] = ['-A']) {
+  const command = runtime === 'deno' ? [Deno!.execPath(), 'run', ...denoFlags, file] : [process.execPath, file]
+  return spawnSync(command[0]!, command.slice(1), { cwd: root, encoding: 'utf8', timeout: 60_000 })
+}
+
+// Each example runs once per runtime, in the cell of the backend it uses.
+describe(`examples (${runtime})`, () => {
+  it.skipIf(backendName !== 'node')('prettier-sync formats code synchronously with Prettier 3', () => {
+    const result = example('examples/prettier-sync/main.mjs')
+    expect(result.stderr).toBe('')
+    expect(result.stdout).toContain('const answer: number = 42')
+    expect(result.stdout).toContain('function add(a: number, b: number) {')
+  })
+
+  it.skipIf(backendName === 'node' && runtime !== 'node')('the demo calls an async function from sync code', () => {
+    const result = example('examples/demo/main.mjs')
+    expect(result.status).toBe(0)
+    expect(result.stdout).toMatch(/readConfig -> \{"bytes":\d+/)
+    expect(result.stdout).toMatch(/20000 sync calls of an async function: x = 20000/)
+  })
+
+  it.skipIf(backendName !== 'deno')('deno-fetch reads a file: URL synchronously inside its permissions', () => {
+    const result = example('examples/deno-fetch/main.ts', ['--allow-read', '--unstable-worker-options'])
+    expect(result.status).toBe(0)
+    expect(result.stdout).toMatch(/read \d+ characters/)
+    expect(result.stdout).toContain('outside the folder: NotCapable')
+  })
+})
