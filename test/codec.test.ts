@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import { CodecFallback, decodeFrom, encodeInto } from '../src/codec.ts'
+import { thrown } from './catch.ts'
 
 // ---------------------------------------------------------------------------------------
 // helpers
@@ -24,14 +25,6 @@ function rt<T>(value: T): T {
   return out[0] as T
 }
 
-function catchError(f: () => unknown): unknown {
-  try {
-    f()
-  } catch (e) {
-    return e
-  }
-  throw new Error('expected an exception')
-}
 
 const objTag = (v: unknown) => Object.prototype.toString.call(v)
 
@@ -630,7 +623,7 @@ describe('fallbacks (CodecFallback, caller retries with postMessage)', () => {
   for (const [name, make] of cases) {
     it(name, () => {
       const v = make()
-      const e = catchError(() => encodeInto([1, { nested: [v] }], newBuffer(), 0, 1 << 20))
+      const e = thrown(() => encodeInto([1, { nested: [v] }], newBuffer(), 0, 1 << 20))
       expect(e).toBeInstanceOf(CodecFallback)
       expect(e).toBeInstanceOf(Error)
       if (v instanceof MessagePort) v.close()
@@ -639,19 +632,19 @@ describe('fallbacks (CodecFallback, caller retries with postMessage)', () => {
 
   it('throws CodecFallback past maxBytes and never grows beyond offset + maxBytes', () => {
     const buf = newBuffer(16, 1 << 20)
-    const e = catchError(() => encodeInto(['x'.repeat(1000)], buf, 8, 500))
+    const e = thrown(() => encodeInto(['x'.repeat(1000)], buf, 8, 500))
     expect(e).toBeInstanceOf(CodecFallback)
     expect(buf.byteLength).toBeLessThanOrEqual(508)
-    const e2 = catchError(() => encodeInto([new Uint8Array(5000)], buf, 8, 1000))
+    const e2 = thrown(() => encodeInto([new Uint8Array(5000)], buf, 8, 1000))
     expect(e2).toBeInstanceOf(CodecFallback)
     expect(buf.byteLength).toBeLessThanOrEqual(1008)
   })
 
   it('throws CodecFallback past the buffer maxByteLength', () => {
     const buf = newBuffer(16, 256)
-    expect(catchError(() => encodeInto(['y'.repeat(300)], buf, 0, 1 << 20))).toBeInstanceOf(CodecFallback)
+    expect(thrown(() => encodeInto(['y'.repeat(300)], buf, 0, 1 << 20))).toBeInstanceOf(CodecFallback)
     expect(buf.byteLength).toBeLessThanOrEqual(256)
-    const e = catchError(() => encodeInto(['日本'.repeat(100)], buf, 0, 1 << 20))
+    const e = thrown(() => encodeInto(['日本'.repeat(100)], buf, 0, 1 << 20))
     expect(e).toBeInstanceOf(CodecFallback)
   })
 
@@ -663,7 +656,7 @@ describe('fallbacks (CodecFallback, caller retries with postMessage)', () => {
     const u = new Uint8Array(buf)
     expect([u[0], u[1], u[2], u[3]]).toEqual([0xee, 0xee, 0xee, 0xee])
     expect(decodeFrom(buf, 4, end)).toEqual(['abcdef'])
-    expect(catchError(() => encodeInto(['abcdef'], buf, 4, 7))).toBeInstanceOf(CodecFallback)
+    expect(thrown(() => encodeInto(['abcdef'], buf, 4, 7))).toBeInstanceOf(CodecFallback)
   })
 
   it('grows the buffer as needed', () => {
@@ -701,7 +694,7 @@ describe('fallbacks (CodecFallback, caller retries with postMessage)', () => {
 
 describe('DataCloneError for values structuredClone rejects', () => {
   function dce(values: unknown[], label?: (i: number) => string): DOMException & { index: number; path: string } {
-    const e = catchError(() => encodeInto(values, newBuffer(), 0, 1 << 20, label)) as DOMException & { index: number; path: string }
+    const e = thrown(() => encodeInto(values, newBuffer(), 0, 1 << 20, label)) as DOMException & { index: number; path: string }
     expect(e).toBeInstanceOf(DOMException)
     expect(e).not.toBeInstanceOf(CodecFallback)
     expect(e.name).toBe('DataCloneError')
@@ -764,7 +757,7 @@ describe('DataCloneError for values structuredClone rejects', () => {
 
   it('the codec is usable again after an error', () => {
     dce([() => 1])
-    expect(catchError(() => encodeInto([Object(1)], newBuffer(), 0, 100))).toBeInstanceOf(CodecFallback)
+    expect(thrown(() => encodeInto([Object(1)], newBuffer(), 0, 100))).toBeInstanceOf(CodecFallback)
     const o = { a: 1 }
     const [x, y] = roundTrip([o, o]) as [object, object]
     expect(x).toBe(y)
@@ -806,7 +799,7 @@ describe('re-entrancy and buffers', () => {
     const buf = new SharedArrayBuffer(64)
     const end = encodeInto([{ a: [1, 'x'] }], buf, 0, 1000)
     expect(decodeFrom(buf, 0, end)).toEqual([{ a: [1, 'x'] }])
-    expect(catchError(() => encodeInto(['x'.repeat(100)], buf, 0, 1000))).toBeInstanceOf(CodecFallback)
+    expect(thrown(() => encodeInto(['x'.repeat(100)], buf, 0, 1000))).toBeInstanceOf(CodecFallback)
   })
 
   it('an empty list encodes to nothing', () => {

@@ -1,16 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { backendName, closeAll, runtime, tasks } from './harness.ts'
+import { thrown } from './catch.ts'
 
 afterEach(closeAll)
 
-function thrown(fn: () => unknown): any {
-  try {
-    fn()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a throw')
-}
 
 describe(`errors cross the thread boundary (${runtime}/${backendName})`, () => {
   it('keep the class and message of built-in errors', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest'
 import { AnythreadError } from '../src/errors.ts'
 import { CapacityLimiter, CapacityToken, WouldBlockError, defaultThreadLimiter } from '../src/limiter.ts'
+import { thrown } from './catch.ts'
 
 const dispose: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose')
 
@@ -8,14 +9,6 @@ const dispose: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.disp
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn()
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a throw')
-}
 
 /** Settles-state of a promise, without awaiting it. */
 function track<T>(promise: Promise<T>): { state: 'pending' | 'resolved' | 'rejected'; value?: T; reason?: unknown } {

@@ -1,20 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { CapacityLimiter, QueueFullError, TimeoutError, WorkerCrashedError, createBridge } from '../dist/index.js'
 import { backendName, bridge, closeAll, exitDelay, fixture, makeBackend, runProgram, runtime, selfExit, tasks } from './harness.ts'
+import { rejection } from './catch.ts'
 
 afterEach(closeAll)
 
 const counters = () => new Int32Array(new SharedArrayBuffer(16))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-async function rejection(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise
-  } catch (error) {
-    return error
-  }
-  throw new Error('expected a rejection')
-}
 
 describe(`run() on the pool (${runtime}/${backendName})`, () => {
   it('returns the awaited value without blocking the event loop', async () => {
