@@ -18,6 +18,8 @@ export interface BunBackendOptions {
   readonly name?: string
 }
 
+declare const Bun: { readonly version: string } | undefined
+
 /** Creates the Bun web-Worker backend. */
 export function bunBackend(options: BunBackendOptions = {}): Backend {
   const entry = workerEntry('web-worker', import.meta.url)
@@ -27,7 +29,7 @@ export function bunBackend(options: BunBackendOptions = {}): Backend {
     ...(options.env && { env: { ...options.env } }),
     ...(options.name && { name: options.name }),
   }
-  const log = debugLogger('bun', () => process.env.ANYTHREAD_DEBUG)
+  const log = debugLogger('bun', () => (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.ANYTHREAD_DEBUG)
   return {
     ...(log && { log }),
     name: 'bun',

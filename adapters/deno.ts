@@ -37,6 +37,8 @@ export interface DenoBackendOptions {
   readonly name?: string
 }
 
+declare const Deno: { readonly env: { get(name: string): string | undefined } } | undefined
+
 /** Creates the Deno web-Worker backend. */
 export function denoBackend(options: DenoBackendOptions = {}): Backend {
   const entry = workerEntry('web-worker', import.meta.url)
@@ -56,6 +58,6 @@ export function denoBackend(options: DenoBackendOptions = {}): Backend {
     },
     receiveMessageSync,
     availableParallelism: () => navigator.hardwareConcurrency,
-    unrefTimer: (timer) => Deno?.unrefTimer(timer as number),
+    unrefTimer: (timer) => (globalThis as unknown as { Deno: { unrefTimer(id: number): void } }).Deno.unrefTimer(timer as number),
   }
 }
