@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { backendName, runtime } from './harness.ts'
@@ -27,6 +29,16 @@ describe(`examples (${runtime})`, () => {
     expect(result.status).toBe(0)
     expect(result.stdout).toMatch(/readConfig -> \{"bytes":\d+/)
     expect(result.stdout).toMatch(/20000 sync calls of an async function: x = 20000/)
+  })
+
+  it.skipIf(backendName !== 'bun')('bun-hash hashes files on the pool and reports progress', () => {
+    const file = 'examples/bun-hash/hash-worker.ts'
+    const result = example('examples/bun-hash/main.ts')
+    expect(result.status).toBe(0)
+    expect(result.stdout).toContain('[1/2]')
+    expect(result.stdout).toContain('[2/2]')
+    const expected = createHash('sha256').update(readFileSync(`${root}${file}`)).digest('hex')
+    expect(result.stdout).toContain(`${expected}  hash-worker.ts`)
   })
 
   it.skipIf(backendName !== 'deno')('deno-fetch reads a file: URL synchronously inside its permissions', () => {
