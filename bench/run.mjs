@@ -7,6 +7,7 @@
 //   node bench/run.mjs                    all cells, full size (a few minutes)
 //   node bench/run.mjs --quick            all cells, short smoke run
 //   node bench/run.mjs --only deno/deno   one cell (repeat --only, or comma-separate, for more)
+//   node bench/run.mjs --scenarios P1,P2  only these scenarios (B1–B5 runSync, P1–P2 run() pool)
 //
 // Build first (`npx tsup`): the scenarios import ../dist.
 import { execFileSync, spawn } from 'node:child_process'
@@ -23,18 +24,20 @@ const here = (name) => fileURLToPath(new URL(name, import.meta.url))
 const GC_FLAGS = { node: ['--expose-gc'], deno: ['--v8-flags=--expose-gc'], bun: [] }
 
 /** A cell that has not finished by then is killed and reported, so the run always ends. */
-const CELL_TIMEOUT_MS = { quick: 90_000, full: 150_000 }
+const CELL_TIMEOUT_MS = { quick: 90_000, full: 200_000 }
 /** After its last line a cell must exit by itself; not doing so is an anomaly worth reporting. */
 const EXIT_GRACE_MS = 10_000
 
 function parseArgs(argv) {
-  const options = { quick: false, only: [] }
+  const options = { quick: false, only: [], scenarios: [] }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--quick') options.quick = true
     else if (arg === '--only') options.only.push(...argv[++i].split(','))
     else if (arg.startsWith('--only=')) options.only.push(...arg.slice(7).split(','))
-    else throw new Error(`unknown argument ${arg}; use --quick and/or --only runtime/backend`)
+    else if (arg === '--scenarios') options.scenarios.push(...argv[++i].split(','))
+    else if (arg.startsWith('--scenarios=')) options.scenarios.push(...arg.slice(12).split(','))
+    else throw new Error(`unknown argument ${arg}; use --quick, --only runtime/backend and/or --scenarios B1,P1`)
   }
   const known = cells.map((c) => `${c.runtime}/${c.backend}`)
   for (const name of options.only) {
@@ -47,14 +50,14 @@ function parseArgs(argv) {
  * Runs one cell. Every stdout line must be one of our JSON records; anything else on
  * stdout, and everything on stderr, is stray output from the code under test and kept.
  */
-function runCell(cell, quick, dist) {
+function runCell(cell, quick, dist, scenarios) {
   const [command, ...prefix] = runner(cell.runtime)
   const args = [...prefix, ...GC_FLAGS[cell.runtime], here('./scenarios.mjs')]
   const name = `${cell.runtime}/${cell.backend}`
   const started = performance.now()
   return new Promise((resolve) => {
     const child = spawn(command, args, {
-      env: { ...process.env, ANYTHREAD_DIST: dist, ANYTHREAD_BACKEND: cell.backend, BENCH_QUICK: quick ? '1' : '0', NO_COLOR: '1' },
+      env: { ...process.env, ANYTHREAD_DIST: dist, ANYTHREAD_BACKEND: cell.backend, BENCH_QUICK: quick ? '1' : '0', BENCH_SCENARIOS: scenarios.join(','), NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const outcome = { cell: name, records: [], strayStdout: [], stderr: '', problems: [], exitCode: null, signal: null }
@@ -154,7 +157,7 @@ async function main() {
   try {
     for (const cell of selected) {
       log(`${cell.runtime}/${cell.backend}: starting`)
-      const outcome = await runCell(cell, options.quick, dist)
+      const outcome = await runCell(cell, options.quick, dist, options.scenarios)
       log(`${outcome.cell}: finished in ${outcome.seconds.toFixed(1)} s${outcome.problems.length ? ` — ${outcome.problems.join('; ')}` : ''}`)
       outcomes.push(outcome)
     }
@@ -176,6 +179,7 @@ async function main() {
   }
 
   console.log(formatTable(results))
+  printNotes(results)
   printProblems(outcomes)
   log(`total: ${seconds.toFixed(1)} s`)
   writeFileSync(here('./results.json'), `${JSON.stringify(report, null, 2)}\n`)
@@ -207,6 +211,14 @@ function summarizeCell(o) {
     strayStdout: o.strayStdout,
     stderr: o.stderr,
   }
+}
+
+/** Notes that apply to whole scenarios rather than one row (the pools' thread count). */
+function printNotes(results) {
+  const notes = new Map()
+  for (const r of results) if (r.details?.note && !notes.has(r.scenario)) notes.set(r.scenario, r.details.note)
+  const pool = [...notes].filter(([scenario]) => scenario.startsWith('P'))
+  if (pool.length) console.log(`\nP1/P2: ${[...new Set(pool.map(([, note]) => note))].join('; ')}.`)
 }
 
 function printProblems(outcomes) {

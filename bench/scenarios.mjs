@@ -1,12 +1,23 @@
-// One bench cell: runs scenarios B1–B5 on this runtime with the backend named by
+// One bench cell: runs scenarios B1–B5 and P1–P2 on this runtime with the backend named by
 // $ANYTHREAD_BACKEND (node | deno | bun), our library and its peers in this same process,
 // and prints one JSON line per result on stdout (bench/run.mjs collects them).
 //
-// Set BENCH_QUICK=1 for a short smoke run. Nothing else is written to stdout, so any
-// other line there (or anything on stderr) is stray output and gets reported.
+// Set BENCH_QUICK=1 for a short smoke run, BENCH_SCENARIOS=P1,P2 to run only those.
+// Nothing else is written to stdout, so any other line there (or anything on stderr) is
+// stray output and gets reported.
+import os from 'node:os'
 import { pathToFileURL } from 'node:url'
 import { startFloor } from './lib/floor.mjs'
-import { coldSynckitCopies, describeError, startSynckit, synckitFactory } from './lib/peers.mjs'
+import {
+  closePool,
+  coldSynckitCopies,
+  describeError,
+  poolPeerNames,
+  startPoolPeer,
+  startSynckit,
+  synckitFactory,
+  withDeadline,
+} from './lib/peers.mjs'
 import {
   checkMainThreadCpu,
   forceGc,
@@ -31,8 +42,15 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Sizes of each scenario; the quick run only checks that everything works. */
 const SIZE = quick
-  ? { b1Calls: 2_000, b1Rounds: 1, b2Rounds: 1, b2StringOps: 200, b2BytesOps: 20, b3Samples: 3, b4Samples: 1, b5Calls: 100_000 }
-  : { b1Calls: 20_000, b1Rounds: 4, b2Rounds: 2, b2StringOps: 2_000, b2BytesOps: 200, b3Samples: 10, b4Samples: 3, b5Calls: 1_000_000 }
+  ? { b1Calls: 2_000, b1Rounds: 1, b2Rounds: 1, b2StringOps: 200, b2BytesOps: 20, b3Samples: 3, b4Samples: 1, b5Calls: 100_000,
+      p1Tasks: 5_000, p1Rounds: 1, p2Tasks: 1_000, p2Rounds: 1, poolWarmMs: 100 }
+  : { b1Calls: 20_000, b1Rounds: 4, b2Rounds: 2, b2StringOps: 2_000, b2BytesOps: 200, b3Samples: 10, b4Samples: 3, b5Calls: 1_000_000,
+      p1Tasks: 100_000, p1Rounds: 5, p2Tasks: 20_000, p2Rounds: 5, poolWarmMs: 300 }
+
+/** P1/P2: every pool (ours and the peers) gets this many threads, the machine's available parallelism. */
+const POOL_THREADS = Math.max(1, os.availableParallelism?.() ?? navigator.hardwareConcurrency ?? 2)
+/** P1: tasks in flight at once (async lanes, each awaiting one task at a time). */
+const P1_IN_FLIGHT = 64
 
 // ---------------------------------------------------------------------------- output
 
@@ -433,6 +451,173 @@ async function b5(ctx) {
   })
 }
 
+// ---------------------------------------------------------------------------- P1, P2 pool
+
+/**
+ * The subjects of P1/P2: our pool (`handle.run('add1', x)`, a bridge of its own with
+ * minThreads = maxThreads = POOL_THREADS and the default limiter) and the pool peers,
+ * all with the same thread count. A peer that cannot start on this runtime is kept with
+ * its exact error (reported n/a); ours failing to start fails the scenario.
+ */
+async function startPools(ctx, scenario) {
+  const bridge = createBridge({ backend: ctx.makeBackend(), pool: { minThreads: POOL_THREADS, maxThreads: POOL_THREADS } })
+  const handle = bridge.load(tasksUrl)
+  const probe = await withDeadline(handle.run('add1', 1), 30_000, 'our first run() task')
+  if (probe !== 2) throw new Error(`our first run() task returned ${probe}`)
+  const subjects = [{ name: 'ours', run: (x) => handle.run('add1', x), close: () => bridge.close() }]
+  for (const name of poolPeerNames) {
+    const peer = await startPoolPeer(name, POOL_THREADS)
+    if (peer.error) emit({ type: 'peer-error', scenario, peer: name, error: peer.error })
+    subjects.push({ name, ...peer })
+  }
+  return {
+    subjects,
+    /** Runs `measure(subject)` under a deadline; a peer that fails or hangs is dropped with its error. */
+    async measure(subject, what, measure, ms = 60_000) {
+      if (subject.error) return
+      try {
+        return await withDeadline(measure(subject), ms, `${subject.name} ${what}`)
+      } catch (error) {
+        if (subject.name === 'ours') throw error
+        subject.error = describeError(error)
+        emit({ type: 'peer-error', scenario, peer: subject.name, error: subject.error })
+        closePool(subject)
+      }
+    },
+    async close() {
+      for (const s of subjects) if (!s.error) await closePool(s)
+    },
+  }
+}
+
+/**
+ * Runs `tasks` tasks through `run` with `inFlight` async lanes, each awaiting one task
+ * at a time before taking the next number; checks every result. Returns elapsed ms.
+ */
+async function runLanes(run, tasks, inFlight, offset = 0) {
+  let next = 0
+  const lane = async () => {
+    while (next < tasks) {
+      const i = offset + next++
+      const value = await run(i)
+      if (value !== i + 1) throw new Error(`task ${i} returned ${value}`)
+    }
+  }
+  const start = now()
+  await Promise.all(Array.from({ length: Math.min(inFlight, tasks) }, lane))
+  return now() - start
+}
+
+/** Sequential tasks (each awaited before the next), timed in batches; µs per task of each batch, as B1. */
+async function timeSequential(run, tasks, batch) {
+  const perTask = []
+  for (let done = 0; done < tasks; done += batch) {
+    const start = now()
+    for (let i = done; i < done + batch; i++) {
+      if ((await run(i)) !== i + 1) throw new Error(`task ${i} returned a wrong result`)
+    }
+    perTask.push(((now() - start) * 1000) / batch)
+  }
+  return perTask
+}
+
+/** Time- and count-based warm-up of a pool: at least `tasks` tasks and at least `ms`. */
+async function warmUpPool(run, tasks, ms, inFlight) {
+  const end = now() + ms
+  for (let done = 0; done < tasks || now() < end; done += 1_000) await runLanes(run, 1_000, inFlight, done)
+}
+
+const POOL_NOTE = `every pool has minThreads = maxThreads = ${POOL_THREADS} (available parallelism); peers on their defaults otherwise`
+
+/**
+ * P1: throughput of `run()` with 64 tasks in flight, vs piscina and tinypool in this same
+ * process. Subjects take turns in rounds (ours, piscina, tinypool, ours, ...) so that a
+ * burst of load from elsewhere hits all of them; the reported figure is the median
+ * round's tasks per second.
+ */
+async function p1(ctx) {
+  const { p1Tasks, p1Rounds, poolWarmMs } = SIZE
+  const perRound = p1Tasks / p1Rounds
+  const pools = await startPools(ctx, 'P1')
+  const rounds = Object.fromEntries(pools.subjects.map((s) => [s.name, []]))
+  try {
+    for (const s of pools.subjects) await pools.measure(s, 'P1 warm-up', () => warmUpPool(s.run, 5_000, poolWarmMs, P1_IN_FLIGHT))
+    for (let round = 0; round < p1Rounds; round++) {
+      for (const s of pools.subjects) {
+        const ms = await pools.measure(s, `P1 round ${round + 1}`, () => runLanes(s.run, perRound, P1_IN_FLIGHT, round * perRound))
+        if (ms !== undefined) rounds[s.name].push((perRound / ms) * 1000)
+      }
+    }
+  } finally {
+    await pools.close()
+  }
+  const opsPerSec = (name) => (rounds[name].length === p1Rounds ? median(rounds[name]) : undefined)
+  const details = {
+    method: `${p1Tasks} tasks per subject in ${p1Rounds} interleaved rounds of ${perRound}, ${P1_IN_FLIGHT} in flight, after a warm-up of >= ${poolWarmMs} ms and >= 5000 tasks; median round`,
+    threads: POOL_THREADS,
+    note: POOL_NOTE,
+    roundsOpsPerSec: Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, v.map((x) => round(x, 0))])),
+  }
+  for (const s of pools.subjects.slice(1)) {
+    result({
+      scenario: 'P1',
+      metric: `run() throughput, ${P1_IN_FLIGHT} in flight, ${POOL_THREADS} threads, vs ${s.name}`,
+      unit: 'ops/s',
+      better: 'higher',
+      ours: opsPerSec('ours'),
+      peer: peerOf(s.name, opsPerSec(s.name), s.error),
+      ...(s.name === 'piscina' ? { target: '≥ 3x better', check: ({ ratio }) => (ratio === null ? null : ratio >= 3) } : {}),
+      details,
+    })
+  }
+}
+
+/**
+ * P2: latency of one `run()` task at a time (each awaited before the next), median of
+ * 100-task batch means as in B1, vs piscina and tinypool, in interleaved rounds.
+ */
+async function p2(ctx) {
+  const { p2Tasks, p2Rounds, poolWarmMs } = SIZE
+  const perRound = p2Tasks / p2Rounds
+  const batch = 100
+  const pools = await startPools(ctx, 'P2')
+  const samples = Object.fromEntries(pools.subjects.map((s) => [s.name, []]))
+  const done = Object.fromEntries(pools.subjects.map((s) => [s.name, 0]))
+  try {
+    for (const s of pools.subjects) await pools.measure(s, 'P2 warm-up', () => warmUpPool(s.run, 2_000, poolWarmMs, 1))
+    for (let round = 0; round < p2Rounds; round++) {
+      for (const s of pools.subjects) {
+        const list = await pools.measure(s, `P2 round ${round + 1}`, () => timeSequential(s.run, perRound, batch))
+        if (list !== undefined) {
+          samples[s.name].push(...list)
+          done[s.name]++
+        }
+      }
+    }
+  } finally {
+    await pools.close()
+  }
+  const stat = (name) => (done[name] === p2Rounds ? { median: median(samples[name]), p99: quantile(samples[name], 0.99) } : null)
+  const details = {
+    method: `${p2Tasks} sequential tasks per subject in ${p2Rounds} interleaved rounds, timed in batches of ${batch}, after a warm-up of >= ${poolWarmMs} ms and >= 2000 tasks; quantiles over batch means`,
+    threads: POOL_THREADS,
+    note: POOL_NOTE,
+    ...Object.fromEntries(pools.subjects.map((s) => [s.name, stat(s.name)])),
+  }
+  const ours = stat('ours')
+  for (const s of pools.subjects.slice(1)) {
+    result({
+      scenario: 'P2',
+      metric: `run() latency median, sequential, ${POOL_THREADS} threads, vs ${s.name}`,
+      unit: 'µs',
+      ours: ours.median,
+      peer: peerOf(s.name, stat(s.name)?.median, s.error),
+      ...(s.name === 'piscina' ? { target: 'lower', check: ({ ratio }) => (ratio === null ? null : ratio > 1) } : {}),
+      details,
+    })
+  }
+}
+
 // ---------------------------------------------------------------------------- main
 
 async function main() {
@@ -446,8 +631,11 @@ async function main() {
 
   // B3 runs last: each synckit sample leaves an idle worker behind (synckit has no close),
   // which must not weigh on the other scenarios.
-  const scenarios = { B1: b1, B2: b2, B4: b4, B5: b5, B3: b3 }
+  const scenarios = { B1: b1, B2: b2, B4: b4, B5: b5, P1: p1, P2: p2, B3: b3 }
+  const picked = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',') : Object.keys(scenarios)
+  for (const name of picked) if (!(name in scenarios)) throw new Error(`unknown scenario ${name}; scenarios: ${Object.keys(scenarios).join(', ')}`)
   for (const [name, run] of Object.entries(scenarios)) {
+    if (!picked.includes(name)) continue
     progress(`${name} start`)
     const start = now()
     try {

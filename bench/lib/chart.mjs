@@ -1,80 +1,133 @@
-// bench/chart.svg, written by hand (no chart library): B1 median latency per cell, ours
-// next to synckit and the raw spin floor, on a log scale (the three differ by orders of
-// magnitude), with the 3 µs target as a dashed line.
+// bench/chart.svg, written by hand (no chart library), one panel per headline figure,
+// each per cell on a log scale (subjects differ by orders of magnitude):
+//   B1  runSync latency median, ours next to synckit and the raw spin floor (target 3 µs)
+//   P1  run() throughput with 64 in flight, ours next to piscina and tinypool
+//   P2  run() sequential latency median, ours next to piscina and tinypool
 import { num } from './table.mjs'
 
-const SERIES = [
-  { key: 'ours', label: 'anythread', color: '#2563eb' },
-  { key: 'synckit', label: 'synckit', color: '#f59e0b' },
-  { key: 'floor', label: 'raw spin floor', color: '#6b7280' },
+const COLORS = { ours: '#2563eb', synckit: '#f59e0b', floor: '#6b7280', piscina: '#059669', tinypool: '#db2777' }
+const LABELS = { ours: 'anythread', synckit: 'synckit', floor: 'raw spin floor', piscina: 'piscina', tinypool: 'tinypool' }
+
+/** The value of one subject from a row's details: a { median } object or a number list. */
+const medianOf = (entry) => (entry && typeof entry === 'object' && 'median' in entry ? entry.median : null)
+
+const PANELS = [
+  {
+    scenario: 'B1',
+    metric: (m) => m === 'latency median',
+    title: 'B1: runSync latency, median per call (µs, log scale, lower is better)',
+    unit: 'µs',
+    series: ['ours', 'synckit', 'floor'],
+    values: (d) => ({ ours: medianOf(d.ours), synckit: medianOf(d.synckit), floor: medianOf(d.floor) }),
+    target: { value: 3, label: 'target 3 µs' },
+    footnote: 'bars are medians of 100-call batch means',
+  },
+  {
+    scenario: 'P1',
+    metric: (m) => m.endsWith('vs piscina'),
+    title: 'P1: run() throughput, 64 tasks in flight (ops/s, log scale, higher is better)',
+    unit: 'ops/s',
+    series: ['ours', 'piscina', 'tinypool'],
+    values: (d) => Object.fromEntries(['ours', 'piscina', 'tinypool'].map((k) => [k, roundsMedian(d.roundsOpsPerSec?.[k], d)])),
+    footnote: 'bars are the median round; every pool has the same thread count',
+  },
+  {
+    scenario: 'P2',
+    metric: (m) => m.endsWith('vs piscina'),
+    title: 'P2: run() latency, one task at a time, median (µs, log scale, lower is better)',
+    unit: 'µs',
+    series: ['ours', 'piscina', 'tinypool'],
+    values: (d) => ({ ours: medianOf(d.ours), piscina: medianOf(d.piscina), tinypool: medianOf(d.tinypool) }),
+    footnote: 'bars are medians of 100-task batch means; every pool has the same thread count',
+  },
 ]
+
+/** Median of a subject's per-round figures; null unless it completed every round. */
+function roundsMedian(list, details) {
+  const rounds = Math.max(...Object.values(details.roundsOpsPerSec ?? {}).map((l) => l.length))
+  if (!Array.isArray(list) || list.length === 0 || list.length < rounds) return null
+  const sorted = [...list].sort((a, b) => a - b)
+  return sorted[Math.ceil(sorted.length / 2) - 1]
+}
+
 const BAR = 30
 const GAP = 50
-const TOP = 60
-const PLOT_HEIGHT = 300
 const LEFT = 70
+const PLOT_HEIGHT = 260
+const PANEL_HEIGHT = PLOT_HEIGHT + 130
+
+/** Bar labels: thousands as "339k" so they fit above a bar. */
+const label = (v) => (v >= 10_000 ? `${Math.round(v / 1000)}k` : num(v))
 
 const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
-/** The B1 medians of one cell, from the "latency median" rows' details; null when n/a. */
-function cellValues(results) {
+/** Per cell, the panel's values, from the first matching row of each cell. */
+function cellValues(panel, results) {
   const groups = new Map()
   for (const r of results) {
-    if (r.scenario !== 'B1' || r.metric !== 'latency median') continue
-    const d = r.details
-    groups.set(`${r.runtime}/${r.backend}`, {
-      ours: d.ours?.median ?? null,
-      synckit: d.synckit?.median ?? null,
-      floor: d.floor?.median ?? null,
-    })
+    const cell = `${r.runtime}/${r.backend}`
+    if (r.scenario !== panel.scenario || !panel.metric(r.metric) || groups.has(cell)) continue
+    groups.set(cell, panel.values(r.details ?? {}))
   }
   return groups
 }
 
-export function renderChart(results, report) {
-  const groups = cellValues(results)
-  const values = [...groups.values()].flatMap((g) => SERIES.map((s) => g[s.key])).filter((v) => v > 0)
-  const lo = 10 ** Math.floor(Math.log10(Math.min(0.1, ...values)))
-  const hi = 10 ** Math.ceil(Math.log10(Math.max(10, ...values)))
-  const y = (v) => TOP + PLOT_HEIGHT - ((Math.log10(v) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * PLOT_HEIGHT
-  const groupWidth = SERIES.length * BAR + GAP
-  const width = LEFT + Math.max(1, groups.size) * groupWidth + 20
-  const height = TOP + PLOT_HEIGHT + 90
+function renderPanel(panel, groups, top, width, report) {
   const out = []
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`)
-  out.push(`<rect width="100%" height="100%" fill="white"/>`)
-  out.push(`<text x="${LEFT}" y="22" font-size="15" font-weight="bold">B1: runSync latency, median per call (µs, log scale, lower is better)</text>`)
-  out.push(`<text x="${LEFT}" y="40" fill="#555">${escape(`${report.mode} run, ${report.date.slice(0, 10)}, ${report.machine.cores} x ${report.machine.cpu}`)}</text>`)
-  // Decade grid lines and labels.
+  const plotTop = top + 60
+  const values = [...groups.values()].flatMap((g) => panel.series.map((s) => g[s])).filter((v) => v > 0)
+  if (panel.target) values.push(panel.target.value)
+  const lo = 10 ** Math.floor(Math.log10(Math.min(...values)))
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(...values)))
+  const span = Math.max(1e-9, Math.log10(hi) - Math.log10(lo))
+  const y = (v) => plotTop + PLOT_HEIGHT - ((Math.log10(v) - Math.log10(lo)) / span) * PLOT_HEIGHT
+  out.push(`<text x="${LEFT}" y="${top + 22}" font-size="15" font-weight="bold">${escape(panel.title)}</text>`)
+  out.push(`<text x="${LEFT}" y="${top + 40}" fill="#555">${escape(`${report.mode} run, ${report.date.slice(0, 10)}, ${report.machine.cores} x ${report.machine.cpu}`)}</text>`)
   for (let v = lo; v <= hi * 1.0001; v *= 10) {
     out.push(`<line x1="${LEFT}" x2="${width - 20}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e7eb"/>`)
     out.push(`<text x="${LEFT - 8}" y="${y(v) + 4}" text-anchor="end" fill="#555">${num(v)}</text>`)
   }
-  const target = y(3)
-  out.push(`<line x1="${LEFT}" x2="${width - 20}" y1="${target}" y2="${target}" stroke="#dc2626" stroke-dasharray="5 4"/>`)
-  out.push(`<text x="${width - 22}" y="${target - 4}" text-anchor="end" fill="#dc2626">target 3 µs</text>`)
+  if (panel.target) {
+    const ty = y(panel.target.value)
+    out.push(`<line x1="${LEFT}" x2="${width - 20}" y1="${ty}" y2="${ty}" stroke="#dc2626" stroke-dasharray="5 4"/>`)
+    out.push(`<text x="${width - 22}" y="${ty - 4}" text-anchor="end" fill="#dc2626">${escape(panel.target.label)}</text>`)
+  }
+  const groupWidth = panel.series.length * BAR + GAP
   let x = LEFT + GAP / 2
   for (const [cell, g] of groups) {
-    SERIES.forEach((s, i) => {
-      const v = g[s.key]
+    panel.series.forEach((s, i) => {
+      const v = g[s]
       const bx = x + i * BAR
       if (v > 0) {
-        out.push(`<rect x="${bx + 2}" y="${y(v)}" width="${BAR - 4}" height="${TOP + PLOT_HEIGHT - y(v)}" fill="${s.color}"><title>${escape(`${cell} ${s.label}: ${num(v)} µs`)}</title></rect>`)
-        out.push(`<text x="${bx + BAR / 2}" y="${y(v) - 4}" text-anchor="middle" font-size="10">${num(v)}</text>`)
+        out.push(`<rect x="${bx + 2}" y="${y(v)}" width="${BAR - 4}" height="${plotTop + PLOT_HEIGHT - y(v)}" fill="${COLORS[s]}"><title>${escape(`${cell} ${LABELS[s]}: ${num(v)} ${panel.unit}`)}</title></rect>`)
+        out.push(`<text x="${bx + BAR / 2}" y="${y(v) - 4}" text-anchor="middle" font-size="10">${label(v)}</text>`)
       } else {
-        out.push(`<text x="${bx + BAR / 2}" y="${TOP + PLOT_HEIGHT - 4}" text-anchor="middle" font-size="10" fill="#555">n/a</text>`)
+        out.push(`<text x="${bx + BAR / 2}" y="${plotTop + PLOT_HEIGHT - 4}" text-anchor="middle" font-size="10" fill="#555">n/a</text>`)
       }
     })
-    out.push(`<text x="${x + (SERIES.length * BAR) / 2}" y="${TOP + PLOT_HEIGHT + 18}" text-anchor="middle">${escape(cell)}</text>`)
+    out.push(`<text x="${x + (panel.series.length * BAR) / 2}" y="${plotTop + PLOT_HEIGHT + 18}" text-anchor="middle">${escape(cell)}</text>`)
     x += groupWidth
   }
-  out.push(`<line x1="${LEFT}" x2="${width - 20}" y1="${TOP + PLOT_HEIGHT}" y2="${TOP + PLOT_HEIGHT}" stroke="#111"/>`)
-  SERIES.forEach((s, i) => {
+  out.push(`<line x1="${LEFT}" x2="${width - 20}" y1="${plotTop + PLOT_HEIGHT}" y2="${plotTop + PLOT_HEIGHT}" stroke="#111"/>`)
+  const legendY = plotTop + PLOT_HEIGHT + 34
+  panel.series.forEach((s, i) => {
     const lx = LEFT + i * 150
-    out.push(`<rect x="${lx}" y="${height - 38}" width="12" height="12" fill="${s.color}"/>`)
-    out.push(`<text x="${lx + 18}" y="${height - 28}">${s.label}</text>`)
+    out.push(`<rect x="${lx}" y="${legendY}" width="12" height="12" fill="${COLORS[s]}"/>`)
+    out.push(`<text x="${lx + 18}" y="${legendY + 10}">${LABELS[s]}</text>`)
   })
-  out.push(`<text x="${LEFT}" y="${height - 8}" fill="#555" font-size="10">runtime/backend; bars are medians of 100-call batch means, see bench/results.json</text>`)
+  out.push(`<text x="${LEFT}" y="${legendY + 30}" fill="#555" font-size="10">${escape(`runtime/backend; ${panel.footnote}; see bench/results.json`)}</text>`)
+  return out
+}
+
+export function renderChart(results, report) {
+  const panels = PANELS.map((panel) => ({ panel, groups: cellValues(panel, results) })).filter((p) => p.groups.size > 0)
+  const widest = Math.max(1, ...panels.map((p) => p.groups.size * (p.panel.series.length * BAR + GAP)))
+  const width = Math.max(LEFT + widest + 20, 640)
+  const height = Math.max(1, panels.length) * PANEL_HEIGHT
+  const out = []
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`)
+  out.push(`<rect width="100%" height="100%" fill="white"/>`)
+  panels.forEach(({ panel, groups }, i) => out.push(...renderPanel(panel, groups, i * PANEL_HEIGHT, width, report)))
   out.push('</svg>')
   return `${out.join('\n')}\n`
 }

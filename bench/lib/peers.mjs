@@ -70,3 +70,61 @@ export function coldSynckitCopies(count) {
   }
   return { paths, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
+
+// ---------------------------------------------------------------------------- pool peers
+
+const poolWorker = new URL('../fixtures/pool-worker.mjs', import.meta.url)
+
+/** Rejects with a clear error if `promise` has not settled within `ms`; a hung peer must not hang the cell. */
+export function withDeadline(promise, ms, what) {
+  let timer
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms / 1000} s`)), ms)
+  })
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer))
+}
+
+/**
+ * The pool peers of P1/P2, each with `threads` threads kept alive (minThreads =
+ * maxThreads, like ours: no thread starts or idles out between rounds) and otherwise
+ * its defaults (piscina: atomics 'sync'; tinypool: useAtomics true, worker_threads).
+ * Both call the default export of fixtures/pool-worker.mjs with one argument.
+ */
+const POOL_PEERS = {
+  piscina: async (threads) => {
+    const { Piscina } = await import('piscina')
+    const pool = new Piscina({ filename: poolWorker.href, minThreads: threads, maxThreads: threads })
+    return { run: (x) => pool.run(x), close: () => pool.destroy() }
+  },
+  tinypool: async (threads) => {
+    const { Tinypool } = await import('tinypool')
+    const pool = new Tinypool({ filename: poolWorker.href, minThreads: threads, maxThreads: threads })
+    return { run: (x) => pool.run(x), close: () => pool.destroy() }
+  },
+}
+
+export const poolPeerNames = Object.keys(POOL_PEERS)
+
+/**
+ * Starts pool peer `name` and checks it with one task (which also pays its threads'
+ * start-up). Returns { run, close } or { error } with the exact message.
+ */
+export async function startPoolPeer(name, threads) {
+  let pool
+  try {
+    pool = await POOL_PEERS[name](threads)
+    const probe = await withDeadline(pool.run(1), 20_000, `${name} probe task`)
+    if (probe !== 2) throw new Error(`${name} probe returned ${String(probe)} instead of 2`)
+    return pool
+  } catch (error) {
+    if (pool) closePool(pool)
+    return { error: describeError(error) }
+  }
+}
+
+/** Closes a pool peer without letting a close that hangs or throws take the cell down. */
+export async function closePool(pool) {
+  try {
+    await withDeadline(Promise.resolve(pool.close()), 5_000, 'pool close')
+  } catch {}
+}
