@@ -9,7 +9,7 @@
  * because this side never blocks.
  */
 import { Slot } from './channel.ts'
-import { AnythreadError, BridgeClosedError, TimeoutError } from './errors.ts'
+import { AnythreadError, BridgeClosedError, TimeoutError, WorkerCrashedError } from './errors.ts'
 import { schedule } from './sync-caller.ts'
 import { now } from './wait.ts'
 import { WorkerSlot } from './worker-slot.ts'
@@ -63,6 +63,8 @@ class Task {
   token: { release(): void } | undefined
   timer: unknown
   settled = false
+  /** The caller gave up (signal or deadline); the first reason wins. */
+  cancelled = false
   /** Counted out of the pool's in-flight tasks (its thread is done with it). */
   done = false
   private onAbort: (() => void) | undefined
@@ -86,11 +88,17 @@ class Task {
     }
   }
 
+  /** Stops listening for the signal and the deadline. */
+  stopWatching(): void {
+    if (this.onAbort !== undefined) this.call.signal?.removeEventListener('abort', this.onAbort)
+    if (this.timer !== undefined) clearTimeout(this.timer as ReturnType<typeof setTimeout>)
+    this.onAbort = this.timer = undefined
+  }
+
   settle(ok: boolean, value: unknown): void {
     if (this.settled) return
     this.settled = true
-    if (this.onAbort !== undefined) this.call.signal?.removeEventListener('abort', this.onAbort)
-    if (this.timer !== undefined) clearTimeout(this.timer as ReturnType<typeof setTimeout>)
+    this.stopWatching()
     if (ok) this.resolve(value)
     else this.reject(value)
   }
@@ -114,6 +122,8 @@ export class Pool {
   private readonly workers = new Set<PoolWorker>()
   private readonly idle: PoolWorker[] = []
   private readonly queue: Task[] = []
+  /** Tasks waiting for a limiter token; `close()` settles them at once. */
+  private readonly waitingForToken = new Set<Task>()
   private queueHead = 0
   /** Tasks not settled yet. */
   inFlight = 0
@@ -141,13 +151,22 @@ export class Pool {
       this.inFlight++
       this.holdProcess()
       if (call.limiter === undefined) return this.enqueue(task)
+      this.waitingForToken.add(task)
       call.limiter.acquire(call.signal === undefined ? undefined : { signal: call.signal }).then(
         (token) => {
-          if (task.settled) return token.release() // cancelled while waiting for the token
+          this.waitingForToken.delete(task)
+          if (task.settled) return token.release() // cancelled or closed while waiting
           task.token = token
-          this.enqueue(task)
+          try {
+            this.enqueue(task)
+          } catch (error) {
+            this.finish(task, false, error)
+          }
         },
-        (error: unknown) => this.finish(task, false, error),
+        (error: unknown) => {
+          this.waitingForToken.delete(task)
+          this.finish(task, false, error)
+        },
       )
     })
   }
@@ -156,12 +175,13 @@ export class Pool {
   close(): void {
     this.closed = true
     const closing = new BridgeClosedError('The bridge was closed before this task finished')
-    const pending = [...this.queue.slice(this.queueHead), ...[...this.workers].map((worker) => worker.task)]
+    const pending = [...this.waitingForToken, ...this.queue.slice(this.queueHead), ...[...this.workers].map((worker) => worker.task)]
     const workers = [...this.workers]
+    this.waitingForToken.clear()
     this.queue.length = this.queueHead = 0
     this.workers.clear() // first: a thread's exit event must not pass for a crash
     this.idle.length = 0
-    for (const worker of workers) worker.slot.retire('bridge closed')
+    for (const worker of workers) this.stop(worker, 'bridge closed')
     for (const task of pending) if (task !== undefined) this.finish(task, false, closing)
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer as ReturnType<typeof setTimeout>)
     this.releaseProcess()
@@ -180,19 +200,36 @@ export class Pool {
   /** Hands queued tasks to idle (or new) threads. */
   private dispatch(): void {
     while (this.queued > 0) {
-      const worker = this.idle.pop() ?? (this.workers.size < this.options.maxThreads ? this.spawn() : undefined)
-      if (worker === undefined) return
-      const task = this.queue[this.queueHead++]!
-      if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-        this.queue.splice(0, this.queueHead)
-        this.queueHead = 0
-      }
-      if (task.settled) {
-        this.idle.push(worker)
+      let worker = this.idle.pop()
+      if (worker !== undefined && worker.slot.dead) {
+        this.retire(worker, 'died while idle')
         continue
       }
-      this.start(worker, task)
+      if (worker === undefined && this.workers.size < this.options.maxThreads) {
+        try {
+          worker = this.spawn()
+        } catch (cause) {
+          const task = this.takeQueued()
+          this.finish(task, false, new WorkerCrashedError(`Could not start a pool thread for run('${task.call.name}')`, { cause }))
+          continue
+        }
+      }
+      if (worker === undefined) return
+      const task = this.takeQueued()
+      if (task.settled) this.idle.push(worker)
+      else this.start(worker, task)
     }
+  }
+
+  /** The oldest queued task (the queue holds live tasks only: cancellation removes them). */
+  private takeQueued(): Task {
+    const task = this.queue[this.queueHead]!
+    this.queue[this.queueHead++] = undefined as unknown as Task // let it be collected
+    if (this.queueHead === this.queue.length || (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length)) {
+      this.queue.splice(0, this.queueHead)
+      this.queueHead = 0
+    }
+    return task
   }
 
   private start(worker: PoolWorker, task: Task): void {
@@ -243,17 +280,42 @@ export class Pool {
     this.finish(task, ok, value)
   }
 
-  /** The caller gave up on `task` (signal or deadline). */
+  /** The caller gave up on `task` (signal or deadline); the first reason wins. */
   private cancel(task: Task, reason: unknown, kind: 'abort' | 'timeout'): void {
-    if (task.settled) return
+    if (task.settled || task.cancelled) return
+    task.cancelled = true
+    task.stopWatching()
     const worker = task.worker
-    if (worker === undefined) return this.finish(task, false, reason) // queued or waiting for a token
+    if (worker === undefined) {
+      // Queued, or waiting for a token: take it out and settle it now.
+      const at = this.queue.indexOf(task, this.queueHead)
+      if (at !== -1) this.queue.splice(at, 1)
+      this.waitingForToken.delete(task)
+      return this.finish(task, false, reason)
+    }
     worker.slot.log(`run('${task.call.name}') cancelled (${kind})`)
-    const outcome = worker.slot.abandon(task.seq, task.call, kind)
-    task.worker = undefined // the answer, if any, is no longer this task's
+    this.takeBack(worker, task, reason, kind, now() + this.options.cancelGrace)
+  }
+
+  /** Takes a running task back from its thread, without ever blocking this event loop. */
+  private takeBack(worker: PoolWorker, task: Task, reason: unknown, kind: 'abort' | 'timeout', deadline: number): void {
+    if (task.worker !== worker || task.settled) return
+    const outcome = worker.slot.abandon(task.seq, task.call, kind, 0)
+    if (outcome === 'answered') return this.complete(worker, task) // the answer won the race: deliver it
     if (outcome === 'dead') return this.crashed(worker, reason)
-    if (task.call.abandonOnCancel) this.settleOnly(task, reason)
-    this.drain(worker, task, reason, now() + this.options.cancelGrace)
+    if (outcome === 'busy') {
+      // The thread is copying the answer (maybe running a getter of it): look again soon.
+      if (now() < deadline) schedule(this.options.backend, () => this.takeBack(worker, task, reason, kind, deadline), 1)
+      else {
+        this.retire(worker, 'stuck writing a cancelled answer')
+        this.finish(task, false, reason)
+        this.dispatch()
+      }
+      return
+    }
+    task.worker = undefined // the answer, if any, is no longer this task's
+    if (task.call.abandonOnCancel) task.settle(false, reason)
+    this.drain(worker, task, reason, deadline)
   }
 
   /**
@@ -281,10 +343,6 @@ export class Pool {
     this.dispatch()
   }
 
-  /** Settles a task's promise while its thread still works on it (`abandonOnCancel`). */
-  private settleOnly(task: Task, reason: unknown): void {
-    task.settle(false, reason)
-  }
 
   /**
    * Ends a task: settles its promise (unless `abandonOnCancel` did already), gives back
@@ -325,8 +383,12 @@ export class Pool {
     const at = this.idle.indexOf(worker)
     if (at !== -1) this.idle.splice(at, 1)
     worker.task = undefined
+    this.stop(worker, reason)
+  }
+
+  /** Terminates a thread and wakes any `waitAsync` still parked on its channel. */
+  private stop(worker: PoolWorker, reason: string): void {
     worker.slot.retire(reason)
-    // Wake any waitAsync still parked on this channel so it does not linger.
     Atomics.notify(worker.slot.channel.slots, Slot.State)
     Atomics.notify(worker.slot.channel.slots, Slot.Busy)
   }

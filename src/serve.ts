@@ -46,6 +46,8 @@ class Server {
   private readonly maxInlineBytes: number
   private readonly calls: CallTracker
   private readonly reasons = new Map<number, unknown>()
+  /** Calls claimed and not yet answered (or dropped). */
+  private readonly active = new Set<number>()
 
   constructor(boot: BootData, runtime: WorkerRuntime) {
     this.channel = new Channel(boot.buffer)
@@ -107,6 +109,7 @@ class Server {
   private handle(seq: number): boolean {
     const channel = this.channel
     Atomics.add(channel.slots, Slot.Busy, 1)
+    this.active.add(seq)
     let request: unknown[] | undefined
     try {
       request = channel.readPayload(RequestSlots, seq, this.inbox)
@@ -178,7 +181,14 @@ class Server {
       this.respond(seq, Flag.Threw, error)
       return true
     }
-    if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+    let thenable: boolean
+    try {
+      thenable = result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function'
+    } catch (error) {
+      this.respond(seq, Flag.Threw, error) // a `then` getter that throws
+      return true
+    }
+    if (thenable) {
       Promise.resolve(result).then(
         (value) => this.settle(seq, Flag.Ok, value),
         (error: unknown) => this.settle(seq, Flag.Threw, error),
@@ -199,35 +209,52 @@ class Server {
     const channel = this.channel
     Atomics.sub(channel.slots, Slot.Busy, 1)
     channel.wakeHost(Slot.Busy)
+    this.active.delete(seq)
+    this.reasons.delete(seq)
     if (this.calls.activeSeq === seq) this.calls.activeSeq = 0
     if (this.calls.controllers.size !== 0) this.calls.controllers.delete(seq)
     // Awake before answering: the host's next request then needs no doorbell.
     channel.store(Slot.WorkerIdle, WorkerIdle.Awake)
     if (!channel.transition(stateOf(seq, Phase.Running), stateOf(seq, Phase.Responding))) {
-      this.reasons.delete(seq)
       return // abandoned by the host: the late answer is dropped here
     }
+    // From here on Response must be published whatever the value does (getters, proxies).
     let flags: number
-    let transfer: readonly object[] | undefined
-    if (isTransfer(value)) {
-      transfer = value.list
-      value = value.value
-    }
     try {
+      let transfer: readonly object[] | undefined
+      if (isTransfer(value)) {
+        transfer = value.list
+        value = value.value
+      }
       flags = kind | channel.writePayload(ResponseSlots, seq, [value], this.maxInlineBytes, this.port, RETURN_LABEL, transfer)
     } catch (error) {
       // The answer cannot cross (a function, a getter that throws...). Send why instead;
       // a thrown error that cannot cross is sent as its name, message and stack.
-      const substitute = kind === Flag.Threw ? plainError(value) : plainError(error)
-      flags = (kind === Flag.Ok ? Flag.Threw : kind) | channel.writePayload(ResponseSlots, seq, [substitute], this.maxInlineBytes, this.port, RETURN_LABEL)
+      flags = (kind === Flag.Ok ? Flag.Threw : kind) | this.writeSubstitute(seq, kind === Flag.Threw ? value : error)
     }
     channel.store(Slot.ResponseFlags, flags)
     channel.publish(stateOf(seq, Phase.Response))
     channel.wakeHost(Slot.State)
   }
 
+  /** Writes an error that can always be carried in place of one that cannot. */
+  private writeSubstitute(seq: number, error: unknown): number {
+    let substitute: Error
+    try {
+      substitute = plainError(error)
+    } catch {
+      substitute = new Error('The worker\'s answer could not be cloned or even described')
+    }
+    try {
+      return this.channel.writePayload(ResponseSlots, seq, [substitute], this.maxInlineBytes, this.port, RETURN_LABEL)
+    } catch {
+      return this.channel.writePayload(ResponseSlots, seq, [new Error('The worker\'s answer could not be cloned')], this.maxInlineBytes, this.port, RETURN_LABEL)
+    }
+  }
+
   private onControl(message: PortMessage): void {
     if (typeof message !== 'object' || message === null || message.t !== 'cancel') return
+    if (!this.active.has(message.seq)) return // settled already: nothing to cancel, nothing to keep
     const reason = cancelReason(message.reason)
     this.reasons.set(message.seq, reason)
     this.calls.controllers.get(message.seq)?.abort(reason)

@@ -54,9 +54,9 @@ export class SyncCaller {
       throw new DeadlockError(`runSync('${call.name}') was called while this bridge's own sync call is in flight; it could never complete`)
     }
     const worker = this.ensureWorker()
-    const seq = worker.post(call)
     this.inCall = true
     try {
+      const seq = worker.post(call)
       this.awaitAnswer(worker, seq, call)
       try {
         return worker.readAnswer(seq, call)
@@ -150,11 +150,18 @@ export class SyncCaller {
         Atomics.store(slots, Slot.HostWaits, 0)
         continue
       }
-      const outcome = worker.abandon(seq, call, 'timeout')
+      const outcome = worker.abandon(seq, call, 'timeout', this.options.settleGrace)
       if (outcome === 'answered') break
+      if (outcome === 'dead') {
+        const error = worker.crashError(`runSync('${call.name}')`)
+        this.retire('died during a call')
+        throw error
+      }
       this.abandoned = true
       worker.log(`runSync('${call.name}') timed out after ${call.timeout} ms`)
-      if (outcome === 'dead') this.retire('died during a call')
+      // Still copying its answer past the grace (a getter of the result that never returns):
+      // the channel cannot be taken back, so the worker goes.
+      if (outcome === 'busy') this.retire('stuck writing a timed-out answer')
       throw new TimeoutError(`runSync('${call.name}') on ${call.url} timed out after ${call.timeout} ms`, call.timeout)
     }
   }

@@ -30,8 +30,12 @@ const PORT_PATIENCE_MILLIS = 5_000
 
 const argumentLabel = (index: number): string => (index >= 3 ? `Argument ${index - 2}` : 'The call')
 
-/** The outcome of giving up on a call. */
-export type Abandon = 'abandoned' | 'answered' | 'dead'
+/**
+ * The outcome of giving up on a call: done; too late (the answer is there); the worker
+ * died; or the worker is still busy copying the payload (it may be running a getter of
+ * the result) after the patience given.
+ */
+export type Abandon = 'abandoned' | 'answered' | 'dead' | 'busy'
 
 let lastId = 0
 
@@ -96,6 +100,9 @@ export class WorkerSlot {
     const request: Request = [call.moduleId, this.announced.has(call.moduleId) ? undefined : call.url, call.name, ...call.args]
     const flags = channel.writePayload(RequestSlots, seq, request, this.options.maxInlineBytes, this.port, argumentLabel, call.transfer)
     channel.store(Slot.RequestFlags, flags)
+    // Any abandoned call has settled by now (or its worker was replaced): forget its cancel,
+    // so a seq reused after wrap-around is not born cancelled.
+    channel.store(Slot.Cancel, 0)
     channel.publish(stateOf(seq, Phase.Request))
     if (channel.load(Slot.WorkerIdle) === WorkerIdle.Parked) this.port.postMessage(DOORBELL)
     return seq
@@ -128,9 +135,12 @@ export class WorkerSlot {
   /**
    * Gives up on call `seq`: the worker drops its late answer and sees the cancellation
    * (`checkCancelled()`, `currentSignal()`). Returns 'answered' if the answer won the race.
+   * While the worker copies the payload (Claimed, Responding) the call cannot be taken
+   * back; this waits for that up to `patience` ms, then answers 'busy'.
    */
-  abandon(seq: number, call: CallRequest, reason: 'timeout' | 'abort'): Abandon {
+  abandon(seq: number, call: CallRequest, reason: 'timeout' | 'abort', patience: number): Abandon {
     const channel = this.channel
+    const until = now() + patience
     for (;;) {
       const state = channel.load(Slot.State)
       if (state === stateOf(seq, Phase.Response)) return 'answered'
@@ -143,8 +153,9 @@ export class WorkerSlot {
         }
         return 'abandoned'
       }
-      // Claimed or Responding: the worker is copying the payload; it takes microseconds.
-      if (this.dead) return 'dead'
+      // Claimed or Responding: the worker is copying the payload; usually microseconds.
+      if (this.dead || this.thread.alive?.() === false) return 'dead'
+      if (now() >= until) return 'busy'
       Atomics.wait(channel.slots, Slot.State, state, 1) // unnotified: polls each millisecond
     }
   }

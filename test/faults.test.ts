@@ -57,6 +57,15 @@ describe(`timeouts (${cellName})`, () => {
     expect(handle.runSync('cancellationSeen')).toBe('signal:TimeoutError')
   })
 
+  it('hold even when the answer is slow to encode (a getter), replacing a stuck worker', () => {
+    const handle = tasks()
+    handle.runSync('add', 1)
+    const { error, ms } = elapsed(() => handle.with({ timeout: 100 }).runSync('slowGetter', 1_500))
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect(ms).toBeLessThan(1_000)
+    expect(handle.runSync('add', 2, 2)).toBe(4)
+  })
+
   it('use the bridge default timeout', () => {
     const handle = tasks({ timeout: 30 })
     expect(() => handle.runSync('delay', 2_000, 0)).toThrow(TimeoutError)
@@ -188,6 +197,14 @@ describe(`bad input (${cellName})`, () => {
     expect((error as DOMException).name).toBe('DataCloneError')
     expect((error as Error).message).toContain('Argument 2')
     expect(handle.runSync('increment')).toBe(2) // same worker, same state
+  })
+
+  it('reports answers whose encoding throws without losing the worker', () => {
+    const handle = tasks()
+    expect(handle.runSync('increment')).toBe(1)
+    expect(elapsed(() => handle.runSync('revokedProxy')).error).toBeInstanceOf(Error)
+    expect(elapsed(() => handle.runSync('throwUndescribable')).error).toBeInstanceOf(Error)
+    expect(handle.runSync('increment')).toBe(2) // same worker, state kept
   })
 
   it('reports a return value that cannot be cloned', () => {

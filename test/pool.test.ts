@@ -145,6 +145,27 @@ describe(`run() cancellation (${runtime}/${backendName})`, () => {
     expect(limiter.borrowedTokens).toBe(0)
   })
 
+  it('keeps the first cancellation reason and the token while the thread drains', async () => {
+    const limiter = new CapacityLimiter(1)
+    const controller = new AbortController()
+    const handle = tasks({ pool: { maxThreads: 1, cancelGrace: 2_000 } }).with({ limiter })
+    const running = handle.with({ signal: controller.signal, timeout: 150 }).run('busyFor', 400)
+    await sleep(50)
+    controller.abort(new Error('first reason'))
+    const error = await rejection(running)
+    expect(error.message).toBe('first reason') // not the later timeout
+    expect(limiter.borrowedTokens).toBe(0) // rejected only once the thread was done
+  })
+
+  it('does not count cancelled tasks against maxQueue', async () => {
+    const handle = tasks({ pool: { maxThreads: 1, maxQueue: 1 } })
+    const running = handle.run('delay', 300, 'slow')
+    const queued = handle.with({ timeout: 30 }).run('add', 1, 1)
+    expect(await rejection(queued)).toBeInstanceOf(TimeoutError)
+    expect(await handle.run('add', 2, 2)).toBe(4) // the freed queue place is usable
+    expect(await running).toBe('slow')
+  })
+
   it('replaces a thread that ignores cancellation past the grace period', async () => {
     const handle = tasks({ pool: { maxThreads: 1, cancelGrace: 100 } })
     const mark = await handle.run('threadMark')
@@ -168,6 +189,19 @@ describe(`run() faults and limits (${runtime}/${backendName})`, () => {
     const error = await rejection(tasks().run('crashInTimer'))
     expect(error).toBeInstanceOf(WorkerCrashedError)
     expect(error.cause.message).toBe('boom in a timer')
+  })
+
+  it.skipIf(backendName !== 'node' || runtime === 'bun')('rejects tasks whose thread cannot start, leaking nothing', async () => {
+    const limiter = new CapacityLimiter(4)
+    const b = createBridge({ backend: makeBackend({ execArgv: ['--no-such-flag-for-anythread'] }), limiter })
+    try {
+      const error = await rejection(b.load(fixture('tasks.js')).run('add', 1, 1))
+      expect(error).toBeInstanceOf(WorkerCrashedError)
+      expect(b.stats()).toMatchObject({ inFlight: 0, queued: 0 })
+      expect(limiter.borrowedTokens).toBe(0)
+    } finally {
+      b.close()
+    }
   })
 
   it('rejects with QueueFullError when the queue bound is reached', async () => {
