@@ -23,7 +23,7 @@ const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 for (const [title, command, args] of [
   ['build (tsup: ESM + CJS + .d.ts)', npm, ['run', 'build', '--silent']],
   ['type check (tsc --noEmit, type tests included)', npx, ['tsc', '--noEmit']],
-  ['package quality (publint, arethetypeswrong, deno check, deno publish --dry-run)', npm, ['run', 'check:package', '--silent']],
+  ['package quality (publint, arethetypeswrong, deno check, deno publish --dry-run, typedoc)', npm, ['run', 'check:package', '--silent']],
 ]) {
   const { ok } = step(title, command, args)
   if (!ok) {
