@@ -46,7 +46,7 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
       const workerData: NodeBoot = { ...boot, syncStdio }
       const worker = new Worker(entry, {
         workerData,
-        transferList: [boot.port as unknown as import('node:worker_threads').MessagePort],
+        transferList: [boot.port, boot.reverseDoorbell] as unknown as import('node:worker_threads').MessagePort[],
         ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
         ...(options.execArgv && { execArgv: [...options.execArgv] }),
         ...(options.env && { env: { ...options.env } }),

@@ -27,7 +27,7 @@ export function spawnWebWorker(entry: URL, boot: BootData, onExit: (info: ExitIn
     end({ error: event.error ?? new Error(event.message) })
   })
   worker.addEventListener('close', () => end({}))
-  worker.postMessage(boot, [boot.port])
+  worker.postMessage(boot, [boot.port, boot.reverseDoorbell])
   return {
     terminate: () => {
       worker.terminate()

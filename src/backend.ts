@@ -17,6 +17,14 @@ export interface BootData {
   readonly buffer: SharedArrayBuffer
   /** The worker's end of the control port: doorbells, cancellations, large payloads. */
   readonly port: MessagePort
+  /** The channel for calls back into the host (`fromThread`); see `reverse.ts`. */
+  readonly reverse: SharedArrayBuffer
+  /**
+   * Where the worker rings when it calls back into a host whose event loop runs. A port
+   * of its own: the control port must stay free of listeners, or Deno would deliver its
+   * messages to the event loop instead of to a blocked host's synchronous read.
+   */
+  readonly reverseDoorbell: MessagePort
   /** How long the worker polls for the next call before parking, in microseconds. */
   readonly workerSpinMicros: number
   /** Largest payload carried in shared memory; larger ones use the port. */

@@ -8,6 +8,8 @@ import { BridgeClosedError } from './errors.ts'
 import { defaultThreadLimiter } from './limiter.ts'
 import type { CapacityLimiter, CapacityLimiterStatistics } from './limiter.ts'
 import { Pool } from './pool.ts'
+import { CALLBACK_KEY } from './reverse.ts'
+import type { HostFunctions } from './reverse.ts'
 import type { PoolOptions } from './pool.ts'
 import { SyncCaller } from './sync-caller.ts'
 import type { AnyModule, CallOptions, ModuleHandle } from './types.ts'
@@ -40,6 +42,13 @@ export interface BridgeOptions {
    * worker is replaced by a fresh one. Default: 100 ms.
    */
   readonly settleGrace?: number
+  /**
+   * Host functions a worker may call by name with `fromThread.run(name, ...args)` or
+   * `fromThread.runSync(name, ...args)` from `anythread/worker`. While this thread is
+   * blocked in `runSync`, only functions that answer synchronously can be served: one
+   * that returns a Promise then fails in the worker with `DeadlockError`.
+   */
+  readonly expose?: Readonly<Record<string, (...args: never[]) => unknown>>
   /** The thread pool behind `run()`; see {@link PoolOptions} for each default. */
   readonly pool?: PoolOptions
   /** The limiter `run()` tasks take a token from. Default: `defaultThreadLimiter()` (40 tokens). */
@@ -96,6 +105,29 @@ class BridgeImpl implements Bridge {
   readonly caller: SyncCaller
   readonly limiter: CapacityLimiter
   private poolOptions: ConstructorParameters<typeof Pool>[0]
+  /** Exposed functions, and the callbacks of the calls in flight. */
+  readonly host: HostFunctions
+  private lastCallbackId = 0
+
+  /**
+   * Function arguments travel as markers the worker turns into proxies; the function is
+   * reachable by its id until `release` runs, when its call ends.
+   */
+  registerCallbacks(args: unknown[]): (() => void) | undefined {
+    let ids: number[] | undefined
+    for (let i = 0; i < args.length; i++) {
+      const fn = args[i]
+      if (typeof fn !== 'function') continue
+      const id = (this.lastCallbackId = (this.lastCallbackId + 1) | 0 || 1)
+      this.host.callbacks.set(id, fn as (...args: never[]) => unknown)
+      args[i] = { [CALLBACK_KEY]: id }
+      ;(ids ??= []).push(id)
+    }
+    if (ids === undefined) return undefined
+    return () => {
+      for (const id of ids) this.host.callbacks.delete(id)
+    }
+  }
   private poolInstance: Pool | undefined
   readonly defaultTimeout: number
   private readonly backend: Backend
@@ -116,7 +148,13 @@ class BridgeImpl implements Bridge {
       throw new RangeError(`maxInlineBytes must be an integer >= 1024, got ${String(maxInlineBytes)}`)
     }
     const wait = resolveWaitPolicy(options.wait)
+    const expose = options.expose ?? {}
+    for (const [name, fn] of Object.entries(expose)) {
+      if (typeof fn !== 'function') throw new TypeError(`expose.${name} must be a function`)
+    }
+    this.host = { expose, callbacks: new Map() }
     this.caller = new SyncCaller({
+      host: this.host,
       backend: options.backend,
       wait,
       workerSpinMicros: wait.workerSpinMicros,
@@ -129,6 +167,7 @@ class BridgeImpl implements Bridge {
     const pool = options.pool ?? {}
     const maxThreads = pool.maxThreads ?? Math.max(1, options.backend.availableParallelism?.() ?? 2)
     this.poolOptions = {
+      host: this.host,
       backend: options.backend,
       maxInlineBytes,
       workerSpinMicros: wait.workerSpinMicros,
@@ -206,7 +245,10 @@ class Handle<M> implements ModuleHandle<M> {
     const { signal, transfer } = this.options
     if (signal?.aborted) throw signal.reason
     bridge.calls++
-    const result = bridge.caller.call({
+    const release = bridge.registerCallbacks(args)
+    let result: unknown
+    try {
+      result = bridge.caller.call({
       moduleId: this.id,
       url: this.url,
       name,
@@ -214,7 +256,10 @@ class Handle<M> implements ModuleHandle<M> {
       timeout: this.options.timeout ?? bridge.defaultTimeout,
       transfer,
       entry: this.runSync,
-    })
+      })
+    } finally {
+      release?.()
+    }
     return result as never // not a tail call: JavaScriptCore would drop this frame from traces
   }
 
@@ -228,7 +273,8 @@ class Handle<M> implements ModuleHandle<M> {
     if (typeof name !== 'string') return Promise.reject(new TypeError(`run: the export name must be a string, got ${typeof name}`))
     bridge.calls++
     const { signal, transfer, abandonOnCancel } = this.options
-    return bridge.pool.run({
+    const release = bridge.registerCallbacks(args)
+    const task = bridge.pool.run({
       moduleId: this.id,
       url: this.url,
       name,
@@ -238,7 +284,9 @@ class Handle<M> implements ModuleHandle<M> {
       signal,
       abandonOnCancel: abandonOnCancel ?? false,
       limiter: this.options.limiter ?? bridge.limiter,
-    }) as Promise<never>
+    })
+    if (release !== undefined) task.then(release, release)
+    return task as Promise<never>
   }
 
   with(options: CallOptions): ModuleHandle<M> {

@@ -13,7 +13,8 @@
 import type { BootData, WorkerRuntime } from './backend.ts'
 import { Channel, DOORBELL, Flag, Inbox, Life, Phase, RequestSlots, ResponseSlots, Slot, WorkerIdle, phaseOf, seqOf, stateOf } from './channel.ts'
 import type { PortMessage } from './channel.ts'
-import { cancelReason, installTracker, isTransfer } from './worker-state.ts'
+import { CALLBACK_ID, cancelReason, installTracker, isTransfer } from './worker-state.ts'
+import { CALLBACK_KEY, ReverseClient } from './reverse.ts'
 import type { CallTracker } from './worker-state.ts'
 import { now } from './wait.ts'
 import { errorMessage, plainError, portable } from './errors.ts'
@@ -57,8 +58,14 @@ class Server {
     this.inbox = new Inbox(this.port, runtime.receiveMessageSync, (message) => this.onControl(message))
     const channel = this.channel
     const reasons = this.reasons
+    const doorbell = boot.reverseDoorbell
+    const reverse = new ReverseClient(boot.reverse, boot.maxInlineBytes, () => {
+      Atomics.notify(channel.slots, Slot.State) // a host blocked in runSync on us wakes and serves
+      doorbell.postMessage(0) // a host on its event loop serves
+    })
     this.calls = {
       activeSeq: 0,
+      reverse,
       controllers: new Map(),
       isCancelled: (seq) => reasons.has(seq) || channel.load(Slot.Cancel) === seq,
       reasonFor: (seq) => reasons.get(seq) ?? cancelReason('timeout'),
@@ -133,6 +140,10 @@ class Server {
   private run(seq: number, request: Request): boolean {
     const [moduleId, url, name] = request
     const args = request.slice(3)
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i] as { [CALLBACK_KEY]?: unknown } | null
+      if (typeof arg === 'object' && arg !== null && typeof arg[CALLBACK_KEY] === 'number') args[i] = this.callbackProxy(arg[CALLBACK_KEY])
+    }
     const module = this.modules.get(moduleId)
     if (module !== undefined) return this.invoke(seq, module, name, args)
     this.load(moduleId, url).then(
@@ -158,6 +169,14 @@ class Server {
       this.loading.set(moduleId, pending)
     }
     return pending
+  }
+
+  /** A function argument of the host, as a function here: calling it returns a Promise. */
+  private callbackProxy(id: number): (...args: unknown[]) => Promise<unknown> {
+    const reverse = this.calls.reverse
+    const proxy = (...args: unknown[]): Promise<unknown> => reverse.call(id, args)
+    Object.defineProperty(proxy, CALLBACK_ID, { value: id })
+    return proxy
   }
 
   /** Calls the export. Returns true if the call settled synchronously. */

@@ -126,9 +126,12 @@ export class SyncCaller {
     const spinEnd = start + this.spin.budgetMillis()
     let spinning = true
     for (let polls = 1; !worker.answered(seq); polls++) {
-      if ((polls & 31) === 0 && now() >= spinEnd) {
-        spinning = false
-        break
+      if ((polls & 31) === 0) {
+        if (worker.reverse.pending) worker.reverse.serveBlocked() // the worker calls back (fromThread)
+        if (now() >= spinEnd) {
+          spinning = false
+          break
+        }
       }
     }
     this.spin.record(spinning)
@@ -137,6 +140,10 @@ export class SyncCaller {
     const deadline = start + call.timeout
     const { parkSliceMillis } = this.options.wait
     for (let state = Atomics.load(slots, Slot.State); !worker.answered(seq); state = Atomics.load(slots, Slot.State)) {
+      if (worker.reverse.pending) {
+        worker.reverse.serveBlocked() // the worker calls back (fromThread); its wake-up notified us
+        continue
+      }
       if (worker.dead || worker.thread.alive?.() === false || this.bootOverdue(worker)) {
         if (worker.answered(seq)) break
         const error = worker.crashError(`runSync('${call.name}')`) // before retire() closes the port

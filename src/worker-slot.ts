@@ -8,6 +8,8 @@ import { Channel, DOORBELL, Flag, Inbox, Life, Phase, RequestSlots, ResponseSlot
 import type { PortMessage } from './channel.ts'
 import { ModuleLoadError, WorkerCrashedError, errorMessage, reviveOwnError } from './errors.ts'
 import type { ModuleErrorDetail, Request } from './serve.ts'
+import { ReverseServer, createReverseBuffer } from './reverse.ts'
+import type { HostFunctions } from './reverse.ts'
 import { now } from './wait.ts'
 
 /** What a call carries to the worker. */
@@ -21,6 +23,8 @@ export interface CallRequest {
 
 export interface SlotOptions {
   readonly backend: Backend
+  /** What `fromThread` calls in the worker reach. */
+  readonly host: HostFunctions
   readonly maxInlineBytes: number
   readonly workerSpinMicros: number
 }
@@ -46,6 +50,9 @@ export class WorkerSlot {
   readonly inbox: Inbox
   readonly port: MessagePort
   readonly thread: WorkerThread
+  /** Serves the worker's calls back into the host (`fromThread`). */
+  readonly reverse: ReverseServer
+  private readonly doorbell: MessagePort
   /** Modules this worker has been told the URL of. */
   readonly announced = new Set<number>()
   readonly startedAt = now()
@@ -66,7 +73,15 @@ export class WorkerSlot {
     this.inbox = new Inbox(port1, backend.receiveMessageSync, (message: PortMessage) => {
       if (typeof message === 'object' && message !== null && message.t === 'crash') this.crash = message.error
     })
-    const boot: BootData = { buffer, port: port2, workerSpinMicros, maxInlineBytes }
+    const reverse = createReverseBuffer(maxInlineBytes)
+    this.reverse = new ReverseServer(reverse, options.host, maxInlineBytes)
+    // Calls back into the host ring here while its event loop runs; the listener must not
+    // keep the process alive.
+    const doorbell = new MessageChannel()
+    this.doorbell = doorbell.port1
+    this.doorbell.onmessage = () => void this.reverse.serve()
+    ;(this.doorbell as { unref?: () => void }).unref?.()
+    const boot: BootData = { buffer, port: port2, reverse, reverseDoorbell: doorbell.port2, workerSpinMicros, maxInlineBytes }
     this.thread = backend.spawn(boot, (info) => {
       this.exit = info
       if (!this.retired) this.log(`exited (code ${info.exitCode ?? 'none'}${info.error === undefined ? '' : `, ${errorMessage(info.error)}`})`)
@@ -182,6 +197,7 @@ export class WorkerSlot {
     this.log(`stopped: ${reason}`)
     this.thread.terminate()
     this.port.close()
+    this.doorbell.close()
   }
 
   /** A payload sent through the port may trail the state that announced it: wait a little. */

@@ -14,9 +14,16 @@ export interface CallTracker {
   reasonFor(seq: number): unknown
   /** Abort controllers, made on demand by `currentSignal()`. */
   readonly controllers: Map<number, AbortController>
+  /** Calls back into the host (`fromThread`). */
+  readonly reverse: ReverseClient
 }
 
+import type { ReverseClient } from './reverse.ts'
+
 const KEY = Symbol.for('anythread.worker.calls.v1')
+
+/** Marks the proxy a callback argument becomes in the worker, with its id. */
+export const CALLBACK_ID = Symbol.for('anythread.callback.v1')
 
 type WithTracker = { [KEY]?: CallTracker }
 

@@ -4,7 +4,7 @@
  * A worker module needs none of this to be callable; its exports are called as they are.
  * Import these when a long call should notice that its caller gave up.
  */
-import { markTransfer, tracker } from './worker-state.ts'
+import { CALLBACK_ID, markTransfer, tracker } from './worker-state.ts'
 
 /**
  * Throws the cancellation reason (a `DOMException` named `TimeoutError` or `AbortError`)
@@ -42,4 +42,47 @@ export function currentSignal(): AbortSignal {
 export function transfer<T>(value: T, list: readonly object[]): T {
   if (!Array.isArray(list)) throw new TypeError('transfer(value, list): list must be an array of transferables')
   return markTransfer(value, list) as unknown as T
+}
+
+/** A host function: a name from the bridge's `expose`, or a callback this call received. */
+export type HostTarget = string | ((...args: never[]) => unknown)
+
+function resolveTarget(target: HostTarget, method: string): { id: string | number; calls: NonNullable<ReturnType<typeof tracker>> } {
+  const calls = tracker()
+  if (calls === undefined) throw new TypeError(`fromThread.${method}() works only inside an anythread worker`)
+  if (typeof target === 'string') return { id: target, calls }
+  const id = (target as { [CALLBACK_ID]?: unknown })?.[CALLBACK_ID]
+  if (typeof id !== 'number') throw new TypeError(`fromThread.${method}(): pass an exposed function's name or a callback this call received`)
+  return { id, calls }
+}
+
+/** The shape of {@link fromThread}. */
+export interface FromThread {
+  /** Calls the host function and resolves with its (awaited) result. */
+  run(target: HostTarget, ...args: unknown[]): Promise<unknown>
+  /**
+   * Calls the host function and blocks this thread until it answers. If the host is
+   * blocked in `runSync` and the function returns a Promise, this throws `DeadlockError`.
+   */
+  runSync(target: HostTarget, ...args: unknown[]): unknown
+}
+
+/**
+ * Calls back into the host thread, after anyio's `from_thread`: a function the bridge
+ * exposes (`createBridge({ expose })`), by name, or a function the caller passed as an
+ * argument (which arrives here as a proxy).
+ */
+export const fromThread: FromThread = {
+  run(target: HostTarget, ...args: unknown[]): Promise<unknown> {
+    try {
+      const { id, calls } = resolveTarget(target, 'run')
+      return calls.reverse.call(id, args)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  },
+  runSync(target: HostTarget, ...args: unknown[]): unknown {
+    const { id, calls } = resolveTarget(target, 'runSync')
+    return calls.reverse.callSync(id, args)
+  },
 }

@@ -193,7 +193,7 @@ describe(`bad input (${cellName})`, () => {
   it('names the argument that cannot be cloned, and the worker is unharmed', () => {
     const handle = tasks()
     expect(handle.runSync('increment')).toBe(1)
-    const { error } = elapsed(() => handle.runSync('argCount', 1, () => 2))
+    const { error } = elapsed(() => handle.runSync('argCount', 1, Symbol('not cloneable')))
     expect((error as DOMException).name).toBe('DataCloneError')
     expect((error as Error).message).toContain('Argument 2')
     expect(handle.runSync('increment')).toBe(2) // same worker, same state
