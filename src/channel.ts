@@ -239,6 +239,12 @@ export class Inbox {
     return values
   }
 
+  /** Whether the payload of call `seq` is here (checking the port without waiting). */
+  hasPayload(seq: number): boolean {
+    if (!this.payloads.has(seq)) this.drain()
+    return this.payloads.has(seq)
+  }
+
   /** Calls `then` once the payload of call `seq` arrives through the port's listener. */
   whenPayload(seq: number, then: (values: unknown[]) => void): void {
     this.waiting = { seq, then }

@@ -32,6 +32,9 @@ export interface PoolOptions {
   readonly cancelGrace?: number
 }
 
+/** How long the pool waits for an answer that its state says went through the port. */
+const PORT_PATIENCE_MILLIS = 5_000
+
 /** A full pool queue refused a task. */
 export class QueueFullError extends AnythreadError {}
 
@@ -264,7 +267,13 @@ export class Pool {
     }
   }
 
-  private complete(worker: PoolWorker, task: Task): void {
+  private complete(worker: PoolWorker, task: Task, patience = now() + PORT_PATIENCE_MILLIS): void {
+    if (worker.task !== task || task.done) return // completed (or closed) meanwhile
+    // An answer sent through the port may trail its state: look again soon, never block.
+    if (!worker.slot.answerArrived(task.seq) && now() < patience && !worker.slot.dead) {
+      schedule(this.options.backend, () => this.complete(worker, task, patience), 1)
+      return
+    }
     let ok = true
     let value: unknown
     try {

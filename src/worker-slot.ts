@@ -132,6 +132,15 @@ export class WorkerSlot {
    * Reads the answer of call `seq`: returns its value or throws its error (the worker's
    * own error, or `ModuleLoadError`). Errors get no caller frames here.
    */
+  /**
+   * Whether the answer of call `seq` can be read without waiting: it is inline, or its
+   * port message has arrived (a runtime may still be moving it between threads).
+   */
+  answerArrived(seq: number): boolean {
+    if ((this.channel.load(Slot.ResponseFlags) & Flag.ViaPort) === 0) return true
+    return this.inbox.hasPayload(seq)
+  }
+
   readAnswer(seq: number, call: CallRequest): unknown {
     const channel = this.channel
     const flags = channel.load(Slot.ResponseFlags)
