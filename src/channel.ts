@@ -234,9 +234,14 @@ export class Inbox {
       if (values === undefined) return undefined
     }
     this.payloads.delete(seq)
-    // Older payloads belong to calls nobody waits for any more.
-    for (const key of this.payloads.keys()) if (key < seq) this.payloads.delete(key)
+    this.forgetBefore(seq)
     return values
+  }
+
+  /** Drops payloads of calls older than `seq`: nobody waits for them any more. */
+  forgetBefore(seq: number): void {
+    if (this.payloads.size === 0) return
+    for (const key of this.payloads.keys()) if (key < seq) this.payloads.delete(key)
   }
 
   /** Whether the payload of call `seq` is here (checking the port without waiting). */

@@ -117,6 +117,7 @@ class Server {
     const channel = this.channel
     Atomics.add(channel.slots, Slot.Busy, 1)
     this.active.add(seq)
+    this.inbox.forgetBefore(seq) // payloads of requests abandoned before they were claimed
     let request: unknown[] | undefined
     try {
       request = channel.readPayload(RequestSlots, seq, this.inbox)
