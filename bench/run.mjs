@@ -2,17 +2,22 @@
 // each in its own child process (one runtime per process, nothing shared between cells),
 // one after the other (never in parallel: the cells would compete for the two cores).
 // Collects the JSON lines the children print, then prints a table and writes
-// bench/results.json and bench/chart.svg.
+// bench/results.json and bench/chart.svg (or, with --out, other files).
 //
 //   node bench/run.mjs                    all cells, full size (a few minutes)
 //   node bench/run.mjs --quick            all cells, short smoke run
 //   node bench/run.mjs --only deno/deno   one cell (repeat --only, or comma-separate, for more)
-//   node bench/run.mjs --scenarios P1,P2  only these scenarios (B1–B5 runSync, P1–P2 run() pool)
+//   node bench/run.mjs --scenarios P1,P2  only these scenarios (B1–B5 runSync, C1 worker→host
+//                                         callbacks, P1–P2 run() pool)
+//   node bench/run.mjs --out PATH.json    write PATH.json and PATH.svg instead of bench/results.json
+//                                         and bench/chart.svg (also $BENCH_OUT); for partial runs
+//                                         that must not replace the full results
 //
 // Build first (`npx tsup`): the scenarios import ../dist.
 import { execFileSync, spawn } from 'node:child_process'
 import { cpSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cells, runner } from '../scripts/cells.mjs'
 import { renderChart } from './lib/chart.mjs'
@@ -29,7 +34,7 @@ const CELL_TIMEOUT_MS = { quick: 90_000, full: 200_000 }
 const EXIT_GRACE_MS = 10_000
 
 function parseArgs(argv) {
-  const options = { quick: false, only: [], scenarios: [] }
+  const options = { quick: false, only: [], scenarios: [], out: process.env.BENCH_OUT || undefined }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--quick') options.quick = true
@@ -37,7 +42,9 @@ function parseArgs(argv) {
     else if (arg.startsWith('--only=')) options.only.push(...arg.slice(7).split(','))
     else if (arg === '--scenarios') options.scenarios.push(...argv[++i].split(','))
     else if (arg.startsWith('--scenarios=')) options.scenarios.push(...arg.slice(12).split(','))
-    else throw new Error(`unknown argument ${arg}; use --quick, --only runtime/backend and/or --scenarios B1,P1`)
+    else if (arg === '--out') options.out = argv[++i]
+    else if (arg.startsWith('--out=')) options.out = arg.slice(6)
+    else throw new Error(`unknown argument ${arg}; use --quick, --only runtime/backend, --scenarios B1,P1 and/or --out path.json`)
   }
   const known = cells.map((c) => `${c.runtime}/${c.backend}`)
   for (const name of options.only) {
@@ -182,10 +189,18 @@ async function main() {
   printNotes(results)
   printProblems(outcomes)
   log(`total: ${seconds.toFixed(1)} s`)
-  writeFileSync(here('./results.json'), `${JSON.stringify(report, null, 2)}\n`)
-  writeFileSync(here('./chart.svg'), renderChart(results, report))
-  log('wrote bench/results.json and bench/chart.svg')
+  const out = outputPaths(options.out)
+  writeFileSync(out.json, `${JSON.stringify(report, null, 2)}\n`)
+  writeFileSync(out.svg, renderChart(results, report))
+  log(`wrote ${out.json} and ${out.svg}`)
   if (outcomes.some((o) => o.problems.length || o.records.some((r) => r.type === 'error'))) process.exitCode = 1
+}
+
+/** Where the report goes: bench/results.json and bench/chart.svg, or `out` (.json) and its .svg. */
+function outputPaths(out) {
+  if (!out) return { json: here('./results.json'), svg: here('./chart.svg') }
+  const json = path.resolve(out.endsWith('.json') ? out : `${out}.json`)
+  return { json, svg: json.replace(/\.json$/, '.svg') }
 }
 
 function runtimeVersions(outcomes) {

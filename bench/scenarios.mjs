@@ -1,8 +1,8 @@
-// One bench cell: runs scenarios B1–B5 and P1–P2 on this runtime with the backend named by
+// One bench cell: runs scenarios B1–B5, C1 and P1–P2 on this runtime with the backend named by
 // $ANYTHREAD_BACKEND (node | deno | bun), our library and its peers in this same process,
 // and prints one JSON line per result on stdout (bench/run.mjs collects them).
 //
-// Set BENCH_QUICK=1 for a short smoke run, BENCH_SCENARIOS=P1,P2 to run only those.
+// Set BENCH_QUICK=1 for a short smoke run, BENCH_SCENARIOS=P1,P2 (or C1, ...) to run only those.
 // Nothing else is written to stdout, so any other line there (or anything on stderr) is
 // stray output and gets reported.
 import os from 'node:os'
@@ -38,14 +38,15 @@ const { createBridge } = await import(new URL('index.js', dist).href)
 const backendName = process.env.ANYTHREAD_BACKEND ?? 'node'
 const quick = process.env.BENCH_QUICK === '1'
 const tasksUrl = new URL('./fixtures/tasks.js', import.meta.url)
+const callbacksUrl = new URL('./fixtures/callbacks.js', import.meta.url)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Sizes of each scenario; the quick run only checks that everything works. */
 const SIZE = quick
   ? { b1Calls: 2_000, b1Rounds: 1, b2Rounds: 1, b2StringOps: 200, b2BytesOps: 20, b3Samples: 3, b4Samples: 1, b5Calls: 100_000,
-      p1Tasks: 5_000, p1Rounds: 1, p2Tasks: 1_000, p2Rounds: 1, poolWarmMs: 100 }
+      c1Callbacks: 2_000, c1Rounds: 1, c1WarmMs: 100, p1Tasks: 5_000, p1Rounds: 1, p2Tasks: 1_000, p2Rounds: 1, poolWarmMs: 100 }
   : { b1Calls: 20_000, b1Rounds: 4, b2Rounds: 2, b2StringOps: 2_000, b2BytesOps: 200, b3Samples: 10, b4Samples: 3, b5Calls: 1_000_000,
-      p1Tasks: 100_000, p1Rounds: 5, p2Tasks: 20_000, p2Rounds: 5, poolWarmMs: 300 }
+      c1Callbacks: 16_000, c1Rounds: 2, c1WarmMs: 200, p1Tasks: 100_000, p1Rounds: 5, p2Tasks: 20_000, p2Rounds: 5, poolWarmMs: 300 }
 
 /** P1/P2: every pool (ours and the peers) gets this many threads, the machine's available parallelism. */
 const POOL_THREADS = Math.max(1, os.availableParallelism?.() ?? navigator.hardwareConcurrency ?? 2)
@@ -169,6 +170,7 @@ async function b1(ctx) {
   const o = stat(samples.ours)
   const s = synckit && stat(samples.synckit)
   const f = floorError === undefined ? stat(samples.floor) : undefined
+  ctx.b1Median = o.median // C1 reports it next to its own host→worker reference
   const details = {
     method: `${b1Calls} calls per subject in ${b1Rounds} interleaved rounds, timed in batches of ${batch}; quantiles over batch means`,
     ours: o,
@@ -451,6 +453,107 @@ async function b5(ctx) {
   })
 }
 
+// ---------------------------------------------------------------------------- C1 callbacks
+
+/** C1: callbacks per host runSync, timed as one batch. */
+const C1_BATCH = 100
+
+/**
+ * C1: a worker calling back into the host during a sync call. One host runSync of the
+ * fixture's `echoLoop(100, start)` makes 100 sequential `fromThread.runSync('echo', i)`
+ * calls, each served inline by the host's wait loop (the host is blocked in that runSync)
+ * while the worker blocks until answered; the call's time / 100 is one callback round trip
+ * (plus 1/100 of the enclosing host→worker call). Also through a callback argument
+ * (`callbackLoop(100, start, (x) => x + 1)`, a fresh proxy per call).
+ *
+ * With the default wait policy the host spins only for the first `wait.spinMicros`
+ * (100 µs) of each runSync and then parks, so later callbacks each pay a wake-up, and a
+ * few misses put the host in its short-spin mode: a batch of 100 is either all fast or
+ * mostly slow, and the median can land on either mode. The details give the share of
+ * slow batches (over 5x the host→worker median per callback). A third subject runs the
+ * same loop on a bridge whose host spins through the whole call (spinMicros 1 s): the
+ * cost of the callback protocol itself, without parking.
+ *
+ * There is no peer with this feature. For context, each row's peer is the reverse
+ * direction measured the B1 way (`runSync('inc', i)`, batches of 100) on the default
+ * bridge, in rounds interleaved with the callback loops; B1's own median from this cell,
+ * if B1 ran, is in the details. Bridges of their own (they need `expose`), closed at the end.
+ */
+async function c1(ctx) {
+  const { c1Callbacks, c1Rounds, c1WarmMs } = SIZE
+  const perRound = c1Callbacks / c1Rounds
+  const expose = { echo: (x) => x }
+  const bridges = []
+  try {
+    const open = (options) => {
+      const bridge = createBridge({ backend: ctx.makeBackend(), expose, ...options })
+      bridges.push(bridge)
+      const loops = bridge.load(callbacksUrl)
+      if (loops.runSync('init', new URL('worker.js', dist).href) !== true) throw new Error('C1 fixture could not load fromThread')
+      return { loops, tasks: bridge.load(tasksUrl) }
+    }
+    const fallback = open({})
+    const spinning = open({ wait: { spinMicros: 1_000_000 } })
+    const plusOne = (x) => x + 1
+    /** µs per callback of each batch: one runSync of `name` making C1_BATCH callbacks. */
+    const timeLoops = (loops, name, callbacks, offset, extra = []) => {
+      const perCallback = []
+      for (let done = 0; done < callbacks; done += C1_BATCH) {
+        const start = now()
+        const n = loops.runSync(name, C1_BATCH, offset + done, ...extra)
+        perCallback.push(((now() - start) * 1000) / C1_BATCH)
+        if (n !== C1_BATCH) throw new Error(`C1 ${name} returned ${n}`)
+      }
+      return perCallback
+    }
+    const subjects = {
+      byName: (callbacks, offset) => timeLoops(fallback.loops, 'echoLoop', callbacks, offset),
+      byArgument: (callbacks, offset) => timeLoops(fallback.loops, 'callbackLoop', callbacks, offset, [plusOne]),
+      spinning: (callbacks, offset) => timeLoops(spinning.loops, 'echoLoop', callbacks, offset),
+      reference: (calls) => timeBatches((i) => fallback.tasks.runSync('inc', i), calls, 100),
+    }
+    const samples = { byName: [], byArgument: [], spinning: [], reference: [] }
+
+    // Warm-up as B1's: >= 5000 round trips and >= c1WarmMs of each, so both threads' JITs settle.
+    for (const name of ['byName', 'byArgument', 'spinning']) {
+      const end = now() + c1WarmMs
+      for (let done = 0; done < 5_000 || now() < end; done += 1_000) subjects[name](1_000, done)
+    }
+    warmUp((i) => fallback.tasks.runSync('inc', i), 5_000, c1WarmMs)
+    for (let round = 0; round < c1Rounds; round++) {
+      for (const name of ['byName', 'byArgument', 'spinning']) samples[name].push(...subjects[name](perRound, round * perRound))
+      samples.reference.push(...subjects.reference(perRound))
+    }
+
+    const reference = { median: median(samples.reference), p99: quantile(samples.reference, 0.99) }
+    const slowOver = 5 * reference.median
+    const stat = (list) => ({
+      median: median(list),
+      p99: quantile(list, 0.99),
+      maxBatchMs: round((Math.max(...list) * C1_BATCH) / 1000, 2),
+      slowBatchShare: round(list.filter((v) => v > slowOver).length / list.length, 3),
+      medianOfFastBatches: list.some((v) => v <= slowOver) ? median(list.filter((v) => v <= slowOver)) : null,
+      medianOfSlowBatches: list.some((v) => v > slowOver) ? median(list.filter((v) => v > slowOver)) : null,
+    })
+    const details = {
+      method: `${c1Callbacks} callbacks per subject in ${c1Rounds} interleaved rounds, ${C1_BATCH} per host runSync (one batch), after a warm-up of >= 5000 and >= ${c1WarmMs} ms; quantiles over batch means; slow batch: over 5x the host→worker median per callback. Peer: host→worker runSync('inc') timed the B1 way on the default bridge, same rounds; no target (no peer library has this)`,
+      byName: stat(samples.byName),
+      byArgument: stat(samples.byArgument),
+      hostSpinningThroughout: stat(samples.spinning),
+      hostToWorker: reference,
+      b1ScenarioMedian: ctx.b1Median ?? null,
+    }
+    const peer = { name: 'B1 runSync', value: reference.median }
+    const row = (metric, ours) => result({ scenario: 'C1', metric, unit: 'µs', ours, peer, details })
+    row(`callback round trip median, fromThread.runSync('echo'), ${C1_BATCH} per runSync`, details.byName.median)
+    row(`callback round trip median, callback argument, ${C1_BATCH} per runSync`, details.byArgument.median)
+    row(`callback round trip median, host spinning throughout (wait.spinMicros 1 s)`, details.hostSpinningThroughout.median)
+  } finally {
+    for (const bridge of bridges) bridge.close()
+    await sleep(20) // let the closed workers' threads wind down before the next scenario
+  }
+}
+
 // ---------------------------------------------------------------------------- P1, P2 pool
 
 /**
@@ -631,7 +734,7 @@ async function main() {
 
   // B3 runs last: each synckit sample leaves an idle worker behind (synckit has no close),
   // which must not weigh on the other scenarios.
-  const scenarios = { B1: b1, B2: b2, B4: b4, B5: b5, P1: p1, P2: p2, B3: b3 }
+  const scenarios = { B1: b1, B2: b2, B4: b4, B5: b5, C1: c1, P1: p1, P2: p2, B3: b3 }
   const picked = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',') : Object.keys(scenarios)
   for (const name of picked) if (!(name in scenarios)) throw new Error(`unknown scenario ${name}; scenarios: ${Object.keys(scenarios).join(', ')}`)
   for (const [name, run] of Object.entries(scenarios)) {

@@ -3,10 +3,32 @@
 //   B1  runSync latency median, ours next to synckit and the raw spin floor (target 3 µs)
 //   P1  run() throughput with 64 in flight, ours next to piscina and tinypool
 //   P2  run() sequential latency median, ours next to piscina and tinypool
+//   C1  worker→host callback round trip median (by name, by callback argument, host
+//       spinning throughout) next to a host→worker runSync on the same bridge
 import { num } from './table.mjs'
 
-const COLORS = { ours: '#2563eb', synckit: '#f59e0b', floor: '#6b7280', piscina: '#059669', tinypool: '#db2777' }
-const LABELS = { ours: 'anythread', synckit: 'synckit', floor: 'raw spin floor', piscina: 'piscina', tinypool: 'tinypool' }
+const COLORS = {
+  ours: '#2563eb',
+  synckit: '#f59e0b',
+  floor: '#6b7280',
+  piscina: '#059669',
+  tinypool: '#db2777',
+  byName: '#2563eb',
+  byArgument: '#7c3aed',
+  spinning: '#0891b2',
+  hostToWorker: '#6b7280',
+}
+const LABELS = {
+  ours: 'anythread',
+  synckit: 'synckit',
+  floor: 'raw spin floor',
+  piscina: 'piscina',
+  tinypool: 'tinypool',
+  byName: "runSync('echo')",
+  byArgument: 'callback argument',
+  spinning: 'host spinning',
+  hostToWorker: 'host→worker (B1)',
+}
 
 /** The value of one subject from a row's details: a { median } object or a number list. */
 const medianOf = (entry) => (entry && typeof entry === 'object' && 'median' in entry ? entry.median : null)
@@ -39,6 +61,20 @@ const PANELS = [
     series: ['ours', 'piscina', 'tinypool'],
     values: (d) => ({ ours: medianOf(d.ours), piscina: medianOf(d.piscina), tinypool: medianOf(d.tinypool) }),
     footnote: 'bars are medians of 100-task batch means; every pool has the same thread count',
+  },
+  {
+    scenario: 'C1',
+    metric: (m) => m.startsWith("callback round trip median, fromThread.runSync('echo')"),
+    title: 'C1: worker→host callback during runSync, median per round trip (µs, log scale, lower is better)',
+    unit: 'µs',
+    series: ['byName', 'byArgument', 'spinning', 'hostToWorker'],
+    values: (d) => ({
+      byName: medianOf(d.byName),
+      byArgument: medianOf(d.byArgument),
+      spinning: medianOf(d.hostSpinningThroughout),
+      hostToWorker: medianOf(d.hostToWorker),
+    }),
+    footnote: 'medians of 100-callback batch means; default wait policy except "host spinning"',
   },
 ]
 
