@@ -22,11 +22,12 @@ import { CodecFallback, decodeFrom, encodeInto } from './codec.ts'
 import { dataCloneError } from './errors.ts'
 
 /**
- * The header: two 64-byte cache lines of Int32 slots. The host writes the first, the
+ * The header: three 64-byte cache lines of Int32 slots. The host writes the first, the
  * worker the second, so the host spinning on `State` is disturbed only by the worker's
- * state transitions, not by its bookkeeping.
+ * state transitions, not by its bookkeeping; the third holds what the host writes on
+ * every call but the worker rarely reads.
  */
-export const HEADER_BYTES = 128
+export const HEADER_BYTES = 192
 
 /** Int32 indices into the header. */
 export const Slot = {
@@ -36,7 +37,7 @@ export const Slot = {
   /** The seq of the newest call the host abandoned; read by `checkCancelled()`. */
   Cancel: 1,
   /**
-   * Non-zero while the host may be waiting on `State` or `Busy` (parked in `Atomics.wait`,
+   * Non-zero while the host may be waiting on `Wake` or `Busy` (parked in `Atomics.wait`,
    * or a pool's `Atomics.waitAsync`): only then does the worker pay for `Atomics.notify`.
    * The host sets it before it waits and the wait re-checks the value, so no wake is lost.
    */
@@ -45,10 +46,11 @@ export const Slot = {
   RequestLength: 3,
   /** `Flag.*` of the request payload. */
   RequestFlags: 4,
+
   // Line 1: what the worker writes.
   /** `WorkerIdle.Awake` while the worker polls for requests, `Parked` when it needs a doorbell. */
   WorkerIdle: 16,
-  /** `Life.*`: set to `Dead` by the worker's death hook, which also notifies `State`. */
+  /** `Life.*`: set to `Dead` by the worker's death hook, which also signals `Wake`. */
   Life: 17,
   /** Calls the worker has claimed and not settled yet. */
   Busy: 18,
@@ -58,6 +60,18 @@ export const Slot = {
   ResponseLength: 20,
   /** `Flag.*` of the response payload. */
   ResponseFlags: 21,
+  /**
+   * An event count: the worker adds one for everything a waiting host must see (an
+   * answer, its death, a call back into the host). The host reads it before checking and
+   * waits on that value, so an event between the check and the wait is never missed.
+   */
+  Wake: 22,
+  // Line 2: written by the host on every call, read by the worker only to call back.
+  /**
+   * Non-zero while the host is blocked in `runSync` on this worker: the worker's calls
+   * back into the host then wake it through `Wake` rather than the doorbell port.
+   */
+  HostBlocked: 32,
 } as const
 
 /** Which header slots describe a payload: the request's (host) or the response's (worker). */
@@ -132,9 +146,15 @@ export class Channel {
     Atomics.store(this.slots, Slot.State, state)
   }
 
-  /** Wakes the host if it waits on `slot` (see `Slot.HostWaits`). */
-  wakeHost(slot: number): void {
-    if (Atomics.load(this.slots, Slot.HostWaits) !== 0) Atomics.notify(this.slots, slot)
+  /** Signals an event to the host: bumps `Wake`, and notifies it if the host waits. */
+  wakeHost(): void {
+    Atomics.add(this.slots, Slot.Wake, 1)
+    if (Atomics.load(this.slots, Slot.HostWaits) !== 0) Atomics.notify(this.slots, Slot.Wake)
+  }
+
+  /** Wakes the host if it waits on `Busy` in `settles()`. */
+  wakeBusyWaiter(): void {
+    if (Atomics.load(this.slots, Slot.HostWaits) !== 0) Atomics.notify(this.slots, Slot.Busy)
   }
 
   /**

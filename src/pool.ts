@@ -255,11 +255,11 @@ export class Pool {
     const slots = slot.channel.slots
     for (;;) {
       if (worker.task !== task || task.worker !== worker) return // cancelled and moved on
-      // Wait on the very value checked, or an answer landing in between would be missed.
-      const state = Atomics.load(slots, Slot.State)
-      if (slot.answered(task.seq, state)) return this.complete(worker, task)
+      // Read the event count before checking, or an answer landing in between is missed.
+      const wake = Atomics.load(slots, Slot.Wake)
+      if (slot.answered(task.seq)) return this.complete(worker, task)
       if (slot.dead) return this.crashed(worker)
-      const waiting = Atomics.waitAsync(slots, Slot.State, state)
+      const waiting = Atomics.waitAsync(slots, Slot.Wake, wake)
       if (waiting.async) {
         waiting.value.then(() => this.watch(worker, task))
         return
@@ -398,7 +398,7 @@ export class Pool {
   /** Terminates a thread and wakes any `waitAsync` still parked on its channel. */
   private stop(worker: PoolWorker, reason: string): void {
     worker.slot.retire(reason)
-    Atomics.notify(worker.slot.channel.slots, Slot.State)
+    Atomics.notify(worker.slot.channel.slots, Slot.Wake)
     Atomics.notify(worker.slot.channel.slots, Slot.Busy)
   }
 

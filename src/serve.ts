@@ -60,8 +60,11 @@ class Server {
     const reasons = this.reasons
     const doorbell = boot.reverseDoorbell
     const reverse = new ReverseClient(boot.reverse, boot.maxInlineBytes, () => {
-      Atomics.notify(channel.slots, Slot.State) // a host blocked in runSync on us wakes and serves
-      doorbell.postMessage(0) // a host on its event loop serves
+      // A host blocked in runSync on us serves inline; one on its event loop needs the
+      // doorbell. (If the host unblocks just after this check, it sees the request pending
+      // as it leaves and serves it then.)
+      if (Atomics.load(channel.slots, Slot.HostBlocked) !== 0) channel.wakeHost()
+      else doorbell.postMessage(0)
     })
     this.calls = {
       activeSeq: 0,
@@ -228,7 +231,7 @@ class Server {
   private respond(seq: number, kind: number, value: unknown): void {
     const channel = this.channel
     Atomics.sub(channel.slots, Slot.Busy, 1)
-    channel.wakeHost(Slot.Busy)
+    channel.wakeBusyWaiter()
     this.active.delete(seq)
     this.reasons.delete(seq)
     if (this.calls.activeSeq === seq) this.calls.activeSeq = 0
@@ -254,7 +257,7 @@ class Server {
     }
     channel.store(Slot.ResponseFlags, flags)
     channel.publish(stateOf(seq, Phase.Response))
-    channel.wakeHost(Slot.State)
+    channel.wakeHost()
   }
 
   /** Writes an error that can always be carried in place of one that cannot. */
@@ -292,7 +295,8 @@ class Server {
     }
     channel.store(Slot.ExitCode, exitCode ?? -1)
     channel.store(Slot.Life, Life.Dead)
-    Atomics.notify(channel.slots, Slot.State)
+    Atomics.add(channel.slots, Slot.Wake, 1)
+    Atomics.notify(channel.slots, Slot.Wake)
   }
 }
 

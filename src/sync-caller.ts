@@ -121,31 +121,56 @@ export class SyncCaller {
   private awaitAnswer(worker: WorkerSlot, seq: number, call: SyncCall): void {
     const slots = worker.channel.slots
     if (worker.answered(seq)) return
-    // Spin: a warm worker answers in about a microsecond.
-    const start = now()
-    const spinEnd = start + this.spin.budgetMillis()
-    let spinning = true
-    for (let polls = 1; !worker.answered(seq); polls++) {
-      if ((polls & 31) === 0) {
-        if (worker.reverse.pending) worker.reverse.serveBlocked() // the worker calls back (fromThread)
-        if (now() >= spinEnd) {
-          spinning = false
-          break
-        }
-      }
+    Atomics.store(slots, Slot.HostBlocked, 1)
+    try {
+      this.blockUntilAnswered(worker, seq, call)
+    } finally {
+      Atomics.store(slots, Slot.HostBlocked, 0)
+      // A call back into the host that raced our unblocking rang no doorbell: serve it now.
+      if (worker.reverse.pending) void worker.reverse.serve()
     }
-    this.spin.record(spinning)
-    if (spinning) return
-    // Park in slices; between them check the deadline and the worker's life.
+  }
+
+  private blockUntilAnswered(worker: WorkerSlot, seq: number, call: SyncCall): void {
+    const slots = worker.channel.slots
+    const start = now()
     const deadline = start + call.timeout
     const { parkSliceMillis } = this.options.wait
-    for (let state = Atomics.load(slots, Slot.State); !worker.answered(seq); state = Atomics.load(slots, Slot.State)) {
+    let budget = this.spin.budgetMillis()
+    let first = true
+    for (;;) {
+      // Spin: a warm worker answers in about a microsecond. Calls back into the host are
+      // served as they come, and each restarts the spin, since more tend to follow.
+      let spinEnd = now() + budget
+      let answered = false
+      for (let polls = 1; ; polls++) {
+        if (worker.answered(seq)) {
+          answered = true
+          break
+        }
+        if ((polls & 31) === 0) {
+          if (worker.reverse.pending) {
+            worker.reverse.serveBlocked()
+            spinEnd = now() + budget
+          } else if (now() >= spinEnd) break
+        }
+      }
+      if (first) {
+        this.spin.record(answered)
+        budget = this.options.wait.spinMicros / 1000 // after a call back, spin fully
+        first = false
+      }
+      if (answered) return
+      // Park for a slice; between slices check the deadline and the worker's life. `Wake`
+      // is read before the checks, so an event after them ends the wait at once.
+      const wake = Atomics.load(slots, Slot.Wake)
+      if (worker.answered(seq)) return
       if (worker.reverse.pending) {
-        worker.reverse.serveBlocked() // the worker calls back (fromThread); its wake-up notified us
+        worker.reverse.serveBlocked()
         continue
       }
       if (worker.dead || worker.thread.alive?.() === false || this.bootOverdue(worker)) {
-        if (worker.answered(seq)) break
+        if (worker.answered(seq)) return
         const error = worker.crashError(`runSync('${call.name}')`) // before retire() closes the port
         this.retire('died during a call')
         throw error
@@ -153,12 +178,13 @@ export class SyncCaller {
       const time = now()
       if (time < deadline) {
         Atomics.store(slots, Slot.HostWaits, 1)
-        Atomics.wait(slots, Slot.State, state, Math.min(parkSliceMillis, deadline - time))
+        Atomics.wait(slots, Slot.Wake, wake, Math.min(parkSliceMillis, deadline - time))
         Atomics.store(slots, Slot.HostWaits, 0)
+        budget = this.options.wait.minSpinMicros / 1000
         continue
       }
       const outcome = worker.abandon(seq, call, 'timeout', this.options.settleGrace)
-      if (outcome === 'answered') break
+      if (outcome === 'answered') return
       if (outcome === 'dead') {
         const error = worker.crashError(`runSync('${call.name}')`)
         this.retire('died during a call')
