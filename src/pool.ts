@@ -10,8 +10,7 @@
  */
 import { Slot } from './channel.ts'
 import { AnythreadError, BridgeClosedError, TimeoutError, WorkerCrashedError } from './errors.ts'
-import { schedule } from './sync-caller.ts'
-import { now } from './wait.ts'
+import { now, schedule } from './wait.ts'
 import { WorkerSlot } from './worker-slot.ts'
 import type { CallRequest, SlotOptions } from './worker-slot.ts'
 

@@ -8,7 +8,7 @@
  */
 import { Life, Slot } from './channel.ts'
 import { DeadlockError, TimeoutError, appendCallerStack } from './errors.ts'
-import { AdaptiveSpin, now } from './wait.ts'
+import { AdaptiveSpin, now, schedule } from './wait.ts'
 import type { WaitPolicy } from './wait.ts'
 import { WorkerSlot } from './worker-slot.ts'
 import type { CallRequest, SlotOptions } from './worker-slot.ts'
@@ -171,9 +171,7 @@ export class SyncCaller {
       }
       if (worker.dead || worker.thread.alive?.() === false || this.bootOverdue(worker)) {
         if (worker.answered(seq)) return
-        const error = worker.crashError(`runSync('${call.name}')`) // before retire() closes the port
-        this.retire('died during a call')
-        throw error
+        throw this.diedDuring(worker, call)
       }
       const time = now()
       if (time < deadline) {
@@ -185,11 +183,7 @@ export class SyncCaller {
       }
       const outcome = worker.abandon(seq, call, 'timeout', this.options.settleGrace)
       if (outcome === 'answered') return
-      if (outcome === 'dead') {
-        const error = worker.crashError(`runSync('${call.name}')`)
-        this.retire('died during a call')
-        throw error
-      }
+      if (outcome === 'dead') throw this.diedDuring(worker, call)
       this.abandoned = true
       worker.log(`runSync('${call.name}') timed out after ${call.timeout} ms`)
       // Still copying its answer past the grace (a getter of the result that never returns):
@@ -197,6 +191,13 @@ export class SyncCaller {
       if (outcome === 'busy') this.retire('stuck writing a timed-out answer')
       throw new TimeoutError(`runSync('${call.name}') on ${call.url} timed out after ${call.timeout} ms`, call.timeout)
     }
+  }
+
+  /** The error for a call whose worker died; the worker is retired (after its port is read). */
+  private diedDuring(worker: WorkerSlot, call: SyncCall): Error {
+    const error = worker.crashError(`runSync('${call.name}')`)
+    this.retire('died during a call')
+    return error
   }
 
   private bootOverdue(worker: WorkerSlot): boolean {
@@ -215,14 +216,6 @@ export class SyncCaller {
     }
     this.idleTimer = schedule(this.options.backend, check, this.options.idleTimeout)
   }
-}
-
-/** A timer that does not keep the process alive. */
-export function schedule(backend: { unrefTimer?(timer: unknown): void }, fn: () => void, delay: number): unknown {
-  const timer = setTimeout(fn, delay)
-  if (backend.unrefTimer) backend.unrefTimer(timer)
-  else (timer as { unref?: () => void }).unref?.()
-  return timer
 }
 
 /** The caller's stack, without anythread's own frames. */

@@ -90,3 +90,11 @@ export class AdaptiveSpin {
 }
 
 export const now: () => number = () => performance.now()
+
+/** A timer that does not keep the process alive (the backend unrefs it where timers are numbers). */
+export function schedule(backend: { unrefTimer?(timer: unknown): void }, fn: () => void, delay: number): unknown {
+  const timer = setTimeout(fn, delay)
+  if (backend.unrefTimer) backend.unrefTimer(timer)
+  else (timer as { unref?: () => void }).unref?.()
+  return timer
+}

@@ -123,9 +123,9 @@ export class WorkerSlot {
     return seq
   }
 
-  /** Whether the worker has answered call `seq` (judged from `state`, if given). */
-  answered(seq: number, state = this.channel.load(Slot.State)): boolean {
-    return state === stateOf(seq, Phase.Response)
+  /** Whether the worker has answered call `seq`. */
+  answered(seq: number): boolean {
+    return this.channel.load(Slot.State) === stateOf(seq, Phase.Response)
   }
 
   /**
