@@ -8,11 +8,16 @@ import { BridgeClosedError } from './errors.ts'
 import { defaultThreadLimiter } from './limiter.ts'
 import type { CapacityLimiter, CapacityLimiterStatistics } from './limiter.ts'
 import { Pool } from './pool.ts'
-import { CALLBACK_KEY } from './reverse.ts'
 import type { HostFunctions } from './reverse.ts'
 import type { PoolOptions } from './pool.ts'
+import { Handle } from './handle.ts'
+import type { AsyncCall, CallTarget } from './handle.ts'
+import { Portal } from './portal.ts'
+import type { BlockingPortal, PortalOptions } from './portal.ts'
 import { SyncCaller } from './sync-caller.ts'
-import type { AnyModule, CallOptions, ModuleHandle } from './types.ts'
+import type { SyncCall, SyncCallerOptions } from './sync-caller.ts'
+import type { AnyModule, ModuleHandle } from './types.ts'
+import { checkCount, checkTimeout } from './validate.ts'
 import { resolveWaitPolicy } from './wait.ts'
 import type { WaitPolicy } from './wait.ts'
 
@@ -70,7 +75,13 @@ export interface Bridge {
    * @param url an absolute URL (`file:` or `data:`), or an absolute file path.
    */
   load<M = AnyModule>(url: string | URL): ModuleHandle<M>
-  /** Stops the worker. Later calls throw `BridgeClosedError`. Safe to call twice. */
+  /**
+   * Starts a blocking portal (anyio's `start_blocking_portal`): a thread of its own whose
+   * event loop and module state live until `portal.stop()`. On the deno backend a portal
+   * keeps the program alive until it is stopped (Deno web Workers cannot be unref'd).
+   */
+  startBlockingPortal(options?: PortalOptions): BlockingPortal
+  /** Stops the worker, the pool and every portal. Later calls throw `BridgeClosedError`. Safe to call twice. */
   close(): void
   /** Statistics: calls made and live worker threads. */
   stats(): BridgeStats
@@ -86,8 +97,12 @@ export interface BridgeStats {
   readonly inFlight: number
   /** Tasks in the pool queue, waiting for a thread. */
   readonly queued: number
-  /** Live threads: the sync worker and the pool's. */
+  /** Live threads: the sync worker, the pool's, and the portals'. */
   readonly threads: number
+  /** Portals started and not stopped. */
+  readonly portals: number
+  /** Host functions passed as arguments to calls that have not ended (released as each call ends). */
+  readonly callbacks: number
   readonly closed: boolean
   /** The statistics of the limiter `run()` uses by default. */
   readonly limiter: CapacityLimiterStatistics
@@ -101,33 +116,14 @@ export function createBridge(options: BridgeOptions): Bridge {
   return new BridgeImpl(options)
 }
 
-class BridgeImpl implements Bridge {
+class BridgeImpl implements Bridge, CallTarget {
   readonly caller: SyncCaller
+  private readonly callerOptions: Omit<SyncCallerOptions, 'idleTimeout'>
+  private readonly portals = new Set<Portal>()
   readonly limiter: CapacityLimiter
   private poolOptions: ConstructorParameters<typeof Pool>[0]
   /** Exposed functions, and the callbacks of the calls in flight. */
   readonly host: HostFunctions
-  private lastCallbackId = 0
-
-  /**
-   * Function arguments travel as markers the worker turns into proxies; the function is
-   * reachable by its id until `release` runs, when its call ends.
-   */
-  registerCallbacks(args: unknown[]): (() => void) | undefined {
-    let ids: number[] | undefined
-    for (let i = 0; i < args.length; i++) {
-      const fn = args[i]
-      if (typeof fn !== 'function') continue
-      const id = (this.lastCallbackId = (this.lastCallbackId + 1) | 0 || 1)
-      this.host.callbacks.set(id, fn as (...args: never[]) => unknown)
-      args[i] = { [CALLBACK_KEY]: id }
-      ;(ids ??= []).push(id)
-    }
-    if (ids === undefined) return undefined
-    return () => {
-      for (const id of ids) this.host.callbacks.delete(id)
-    }
-  }
   private poolInstance: Pool | undefined
   readonly defaultTimeout: number
   private readonly backend: Backend
@@ -152,16 +148,19 @@ class BridgeImpl implements Bridge {
     for (const [name, fn] of Object.entries(expose)) {
       if (typeof fn !== 'function') throw new TypeError(`expose.${name} must be a function`)
     }
-    this.host = { expose, callbacks: new Map() }
-    this.caller = new SyncCaller({
+    this.host = { expose, callbacks: new Map(), lastCallbackId: 0 }
+    this.callerOptions = {
       host: this.host,
       backend: options.backend,
       wait,
       workerSpinMicros: wait.workerSpinMicros,
       maxInlineBytes,
-      idleTimeout: checkTimeout(options.idleTimeout ?? (options.backend.canUnref ? Infinity : 250), 'idleTimeout'),
       settleGrace: checkTimeout(options.settleGrace ?? 100, 'settleGrace'),
       startupTimeout: checkTimeout(options.startupTimeout ?? 30_000, 'startupTimeout'),
+    }
+    this.caller = new SyncCaller({
+      ...this.callerOptions,
+      idleTimeout: checkTimeout(options.idleTimeout ?? (options.backend.canUnref ? Infinity : 250), 'idleTimeout'),
     })
     this.limiter = options.limiter ?? defaultThreadLimiter()
     const pool = options.pool ?? {}
@@ -198,14 +197,46 @@ class BridgeImpl implements Bridge {
     return new Handle<M>(this, id, href, {})
   }
 
+  startBlockingPortal(options: PortalOptions = {}): BlockingPortal {
+    this.assertOpen()
+    if (options === null || typeof options !== 'object') throw new TypeError('startBlockingPortal(): pass an options object')
+    const portal = new Portal({
+      caller: this.callerOptions,
+      host: this.host,
+      defaultTimeout: options.timeout === undefined ? this.defaultTimeout : checkTimeout(options.timeout, 'timeout'),
+      cancelGrace: checkTimeout(options.cancelGrace ?? 1_000, 'cancelGrace'),
+      resolveUrl: (url) => toModuleUrl(url, this.protocols),
+      countCall: () => this.countCall(),
+      onStopped: (stopped) => this.portals.delete(stopped),
+    })
+    this.portals.add(portal)
+    return portal
+  }
+
+  // CallTarget: what the bridge's module handles call.
+
   assertOpen(): void {
     if (this.closed) throw new BridgeClosedError('This bridge is closed; create a new one to make more calls')
+  }
+
+  countCall(): void {
+    this.calls++
+  }
+
+  callSync(call: SyncCall): unknown {
+    return this.caller.call(call)
+  }
+
+  callAsync(call: AsyncCall): Promise<unknown> {
+    return this.pool.run(call.limiter === undefined ? { ...call, limiter: this.limiter } : call)
   }
 
   close(): void {
     this.closed = true
     this.caller.close()
     this.poolInstance?.close()
+    const closing = new BridgeClosedError('The bridge was closed before this portal task finished')
+    for (const portal of [...this.portals]) portal.shutdown(closing)
   }
 
   stats(): BridgeStats {
@@ -215,7 +246,9 @@ class BridgeImpl implements Bridge {
       calls: this.calls,
       inFlight: pool?.inFlight ?? 0,
       queued: pool?.queued ?? 0,
-      threads: this.caller.threads + (pool?.threads ?? 0),
+      threads: this.caller.threads + (pool?.threads ?? 0) + [...this.portals].reduce((sum, portal) => sum + portal.threads, 0),
+      portals: this.portals.size,
+      callbacks: this.host.callbacks.size,
       closed: this.closed,
       limiter: this.limiter.statistics(),
     }
@@ -228,89 +261,6 @@ class BridgeImpl implements Bridge {
   async [asyncDisposeSymbol](): Promise<void> {
     this.close()
   }
-}
-
-class Handle<M> implements ModuleHandle<M> {
-  constructor(
-    private readonly bridge: BridgeImpl,
-    private readonly id: number,
-    readonly url: string,
-    private readonly options: CallOptions,
-  ) {}
-
-  runSync(name: string, ...args: unknown[]): never {
-    const bridge = this.bridge
-    bridge.assertOpen()
-    if (typeof name !== 'string') throw new TypeError(`runSync: the export name must be a string, got ${typeof name}`)
-    const { signal, transfer } = this.options
-    if (signal?.aborted) throw signal.reason
-    bridge.calls++
-    const release = bridge.registerCallbacks(args)
-    let result: unknown
-    try {
-      result = bridge.caller.call({
-      moduleId: this.id,
-      url: this.url,
-      name,
-      args,
-      timeout: this.options.timeout ?? bridge.defaultTimeout,
-      transfer,
-      entry: this.runSync,
-      })
-    } finally {
-      release?.()
-    }
-    return result as never // not a tail call: JavaScriptCore would drop this frame from traces
-  }
-
-  run(name: string, ...args: unknown[]): Promise<never> {
-    const bridge = this.bridge
-    try {
-      bridge.assertOpen()
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    if (typeof name !== 'string') return Promise.reject(new TypeError(`run: the export name must be a string, got ${typeof name}`))
-    bridge.calls++
-    const { signal, transfer, abandonOnCancel } = this.options
-    const release = bridge.registerCallbacks(args)
-    const task = bridge.pool.run({
-      moduleId: this.id,
-      url: this.url,
-      name,
-      args,
-      transfer,
-      timeout: this.options.timeout ?? bridge.defaultTimeout,
-      signal,
-      abandonOnCancel: abandonOnCancel ?? false,
-      limiter: this.options.limiter ?? bridge.limiter,
-    })
-    if (release !== undefined) task.then(release, release)
-    return task as Promise<never>
-  }
-
-  with(options: CallOptions): ModuleHandle<M> {
-    if (options === null || typeof options !== 'object') throw new TypeError('with(): pass an options object')
-    if (options.timeout !== undefined) checkTimeout(options.timeout, 'timeout')
-    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) throw new TypeError('with(): signal must be an AbortSignal')
-    if (options.transfer !== undefined && !Array.isArray(options.transfer)) throw new TypeError('with(): transfer must be an array')
-    return new Handle<M>(this.bridge, this.id, this.url, { ...this.options, ...options })
-  }
-}
-
-function checkCount(value: number, what: string, min: number): number {
-  if (value !== Infinity && (!Number.isInteger(value) || value < min)) {
-    throw new RangeError(`${what} must be an integer >= ${min}, got ${String(value)}`)
-  }
-  return value
-}
-
-function checkTimeout(value: number | undefined, what: string): number {
-  if (value === undefined) return Infinity
-  if (typeof value !== 'number' || Number.isNaN(value) || value < 0) {
-    throw new RangeError(`${what} must be a number of milliseconds >= 0 (or Infinity), got ${String(value)}`)
-  }
-  return value
 }
 
 /** Resolves what `load()` was given to an absolute URL on an allowed scheme. */

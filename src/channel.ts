@@ -66,6 +66,11 @@ export const Slot = {
    * waits on that value, so an event between the check and the wait is never missed.
    */
   Wake: 22,
+  /**
+   * Portal tasks the worker has answered through the port (see `PortMessage` 'done'). The
+   * host compares it with the answers it has read: a difference means one is in transit.
+   */
+  TaskAnswers: 23,
   // Line 2: written by the host on every call, read by the worker only to call back.
   /**
    * Non-zero while the host is blocked in `runSync` on this worker: the worker's calls
@@ -99,6 +104,10 @@ export type PortMessage =
   | { readonly t: 'payload'; readonly seq: number; readonly values: unknown[] }
   | { readonly t: 'cancel'; readonly seq: number; readonly reason: 'timeout' | 'abort' }
   | { readonly t: 'crash'; readonly error: unknown }
+  /** A portal task (`startTaskSoon`): its request, as `Request` values. */
+  | { readonly t: 'task'; readonly id: number; readonly packed: Packed }
+  /** The answer of portal task `id`: a `Flag` kind and its value. */
+  | { readonly t: 'done'; readonly id: number; readonly kind: number; readonly packed: Packed }
 
 const SEQ_MASK = 0x0fffffff
 
@@ -197,6 +206,51 @@ export class Channel {
     if ((this.load(side.flags) & Flag.ViaPort) === 0) return decodeFrom(this.buffer, HEADER_BYTES, this.load(side.length))
     return inbox.takePayload(seq)
   }
+}
+
+/**
+ * Values carried inside a port message: encoded by the codec into a small shared buffer
+ * (so errors keep their class and own properties, as on the channel), or, for what the
+ * codec cannot carry (transfer lists, platform objects), as structured-clone values.
+ */
+export type Packed = { readonly bytes: SharedArrayBuffer; readonly end: number } | { readonly values: unknown[] }
+
+/** Where `postValues` encodes before copying out exactly the bytes used. */
+let scratch: SharedArrayBuffer | undefined
+
+/**
+ * Posts `head` with `values` packed into it (see `Packed`). Throws a `DataCloneError`
+ * naming the position of a value that cannot be cloned; nothing is posted then.
+ */
+export function postValues(
+  port: MessagePort,
+  head: { readonly t: 'task' | 'done'; readonly id: number; readonly kind?: number },
+  values: unknown[],
+  maxInlineBytes: number,
+  label: (index: number) => string,
+  transfer?: readonly object[],
+): void {
+  let packed: Packed | undefined
+  if (transfer === undefined || transfer.length === 0) {
+    try {
+      scratch ??= new SharedArrayBuffer(4096, { maxByteLength: Math.max(maxInlineBytes, DEFAULT_MAX_INLINE_BYTES) })
+      const end = encodeInto(values, scratch, 0, Math.min(maxInlineBytes, scratch.maxByteLength), label)
+      packed = { bytes: scratch.slice(0, end), end }
+    } catch (error) {
+      if (!(error instanceof CodecFallback)) throw error
+    }
+  }
+  packed ??= { values }
+  try {
+    port.postMessage({ ...head, packed }, transfer === undefined ? [] : (transfer as Transferable[]))
+  } catch (error) {
+    throw explainCloneFailure(error, values, label)
+  }
+}
+
+/** The values `postValues` packed. */
+export function unpackValues(packed: Packed): unknown[] {
+  return 'values' in packed ? packed.values : decodeFrom(packed.bytes, 0, packed.end)
 }
 
 /** Finds which value made postMessage fail, so the error can name its position. */

@@ -54,11 +54,15 @@ export class DeadlockError extends AnythreadError {}
 /** The bridge (or portal) was closed; no further calls are accepted. */
 export class BridgeClosedError extends AnythreadError {}
 
+/** A portal task was cancelled (`future.cancel()`, or `portal.stop({ cancelRemaining: true })`). */
+export class CancelledError extends AnythreadError {}
+
 const ours: Record<string, new (message: string) => Error> = {
   TimeoutError: TimeoutError as unknown as new (message: string) => Error,
   WorkerCrashedError,
   DeadlockError,
   BridgeClosedError,
+  CancelledError,
 }
 
 /**

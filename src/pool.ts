@@ -183,7 +183,7 @@ export class Pool {
     this.queue.length = this.queueHead = 0
     this.workers.clear() // first: a thread's exit event must not pass for a crash
     this.idle.length = 0
-    for (const worker of workers) this.stop(worker, 'bridge closed')
+    for (const worker of workers) worker.slot.retire('bridge closed')
     for (const task of pending) if (task !== undefined) this.finish(task, false, closing)
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer as ReturnType<typeof setTimeout>)
     this.releaseProcess()
@@ -391,15 +391,10 @@ export class Pool {
     const at = this.idle.indexOf(worker)
     if (at !== -1) this.idle.splice(at, 1)
     worker.task = undefined
-    this.stop(worker, reason)
+    worker.slot.retire(reason)
   }
 
-  /** Terminates a thread and wakes any `waitAsync` still parked on its channel. */
-  private stop(worker: PoolWorker, reason: string): void {
-    worker.slot.retire(reason)
-    Atomics.notify(worker.slot.channel.slots, Slot.Wake)
-    Atomics.notify(worker.slot.channel.slots, Slot.Busy)
-  }
+
 
   private makeIdle(worker: PoolWorker): void {
     if (this.closed || !this.workers.has(worker)) return

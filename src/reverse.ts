@@ -16,6 +16,8 @@ const HEADER = 64
 const State = 0
 const Length = 1
 const Flags = 2
+/** 1 while the worker is blocked in `fromThread.runSync` waiting for this request. */
+const Blocking = 3
 const Phase = { Idle: 0, Request: 1, Serving: 2, Response: 3 } as const
 const Threw = 1
 
@@ -26,6 +28,29 @@ export const CALLBACK_KEY = '\u0000anythread.callback'
 export interface HostFunctions {
   readonly expose: Readonly<Record<string, (...args: never[]) => unknown>>
   readonly callbacks: Map<number, (...args: never[]) => unknown>
+  /** The id given to the newest callback. */
+  lastCallbackId: number
+}
+
+/**
+ * Replaces the function arguments of a call with markers the worker turns into proxies;
+ * each function is reachable by its id until the returned `release` runs, when the call
+ * ends. Returns `undefined` when there was no function.
+ */
+export function registerCallbacks(host: HostFunctions, args: unknown[]): (() => void) | undefined {
+  let ids: number[] | undefined
+  for (let i = 0; i < args.length; i++) {
+    const fn = args[i]
+    if (typeof fn !== 'function') continue
+    const id = (host.lastCallbackId = (host.lastCallbackId + 1) | 0 || 1)
+    host.callbacks.set(id, fn as (...args: never[]) => unknown)
+    args[i] = { [CALLBACK_KEY]: id }
+    ;(ids ??= []).push(id)
+  }
+  if (ids === undefined) return undefined
+  return () => {
+    for (const id of ids) host.callbacks.delete(id)
+  }
 }
 
 export function createReverseBuffer(maxInlineBytes: number): SharedArrayBuffer {
@@ -56,6 +81,12 @@ export class ReverseServer {
     this.slots = new Int32Array(buffer, 0, HEADER / 4)
   }
 
+  /**
+   * Host functions running now for a worker that is blocked in `fromThread.runSync` until
+   * they return. While this is non-zero, blocking on that worker can never end.
+   */
+  servingBlockedWorker = 0
+
   /** Whether a request waits to be served. */
   get pending(): boolean {
     return phaseOf(Atomics.load(this.slots, State)) === Phase.Request
@@ -68,7 +99,7 @@ export class ReverseServer {
     let ok = true
     let value: unknown
     try {
-      value = this.invoke(request.values)
+      value = this.invoke(request)
       if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') {
         ;(value as Promise<unknown>).then(undefined, () => {}) // nobody can await it now
         ok = false
@@ -90,7 +121,7 @@ export class ReverseServer {
     let ok = true
     let value: unknown
     try {
-      value = await this.invoke(request.values)
+      value = await this.invoke(request)
     } catch (error) {
       ok = false
       value = error
@@ -98,20 +129,39 @@ export class ReverseServer {
     this.answer(request.seq, ok, value)
   }
 
-  private claim(): { seq: number; values: unknown[] } | undefined {
+  private claim(): { seq: number; values: unknown[]; blocking: boolean } | undefined {
     const current = Atomics.load(this.slots, State)
     if (phaseOf(current) !== Phase.Request) return undefined
     const seq = seqOf(current)
     if (Atomics.compareExchange(this.slots, State, current, state(seq, Phase.Serving)) !== current) return undefined
     try {
-      return { seq, values: decodeFrom(this.buffer, HEADER, Atomics.load(this.slots, Length)) }
+      const values = decodeFrom(this.buffer, HEADER, Atomics.load(this.slots, Length))
+      return { seq, values, blocking: Atomics.load(this.slots, Blocking) === 1 }
     } catch (error) {
       this.answer(seq, false, error)
       return undefined
     }
   }
 
-  private invoke(values: unknown[]): unknown {
+  /** Calls the host function; counts it in `servingBlockedWorker` until it settles. */
+  private invoke(request: { values: unknown[]; blocking: boolean }): unknown {
+    if (!request.blocking) return this.call(request.values)
+    this.servingBlockedWorker++
+    let sync = true
+    try {
+      const value = this.call(request.values)
+      if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') {
+        sync = false
+        const done = (): void => void this.servingBlockedWorker--
+        return Promise.resolve(value).finally(done)
+      }
+      return value
+    } finally {
+      if (sync) this.servingBlockedWorker--
+    }
+  }
+
+  private call(values: unknown[]): unknown {
     const [target, ...args] = values
     const fn = typeof target === 'number' ? this.functions.callbacks.get(target) : this.functions.expose[target as string]
     if (typeof fn !== 'function') {
@@ -161,7 +211,7 @@ export class ReverseClient {
     if (phase === Phase.Request || phase === Phase.Serving) {
       throw new DeadlockError('fromThread.runSync() was called while another call to the host from this thread is in flight')
     }
-    const seq = this.post(target, args)
+    const seq = this.post(target, args, true)
     const done = state(seq, Phase.Response)
     const spinEnd = now() + 0.05
     let current = Atomics.load(this.slots, State)
@@ -184,7 +234,7 @@ export class ReverseClient {
   }
 
   private async callAsync(target: string | number, args: unknown[]): Promise<unknown> {
-    const seq = this.post(target, args)
+    const seq = this.post(target, args, false)
     const done = state(seq, Phase.Response)
     for (let current = Atomics.load(this.slots, State); current !== done; current = Atomics.load(this.slots, State)) {
       const waiting = Atomics.waitAsync(this.slots, State, current)
@@ -193,9 +243,10 @@ export class ReverseClient {
     return this.read()
   }
 
-  private post(target: string | number, args: unknown[]): number {
+  private post(target: string | number, args: unknown[], blocking: boolean): number {
     this.seq = (this.seq + 1) & 0x1fffffff || 1
     write(this.buffer, this.slots, [target, ...args], this.maxInlineBytes, 'An argument of the call to the host')
+    Atomics.store(this.slots, Blocking, blocking ? 1 : 0)
     Atomics.store(this.slots, State, state(this.seq, Phase.Request))
     this.wake()
     return this.seq

@@ -11,8 +11,8 @@
  * ever missed and a doorbell is only sent when needed.
  */
 import type { BootData, WorkerRuntime } from './backend.ts'
-import { Channel, DOORBELL, Flag, Inbox, Life, Phase, RequestSlots, ResponseSlots, Slot, WorkerIdle, phaseOf, seqOf, stateOf } from './channel.ts'
-import type { PortMessage } from './channel.ts'
+import { Channel, DOORBELL, Flag, Inbox, Life, Phase, RequestSlots, ResponseSlots, Slot, WorkerIdle, phaseOf, postValues, seqOf, stateOf, unpackValues } from './channel.ts'
+import type { Packed, PortMessage } from './channel.ts'
 import { CALLBACK_ID, cancelReason, installTracker, isTransfer } from './worker-state.ts'
 import { CALLBACK_KEY, ReverseClient } from './reverse.ts'
 import type { CallTracker } from './worker-state.ts'
@@ -140,8 +140,11 @@ class Server {
     return this.run(seq, request as Request)
   }
 
-  /** Resolves the module and calls the export. Returns true if it settled synchronously. */
-  private run(seq: number, request: Request): boolean {
+  /**
+   * Resolves the module and calls the export. Returns true if it settled synchronously.
+   * `key` names the call: a channel call's seq (> 0), or minus a portal task's id.
+   */
+  private run(key: number, request: Request): boolean {
     const [moduleId, url, name] = request
     const args = request.slice(3)
     for (let i = 0; i < args.length; i++) {
@@ -149,13 +152,13 @@ class Server {
       if (typeof arg === 'object' && arg !== null && typeof arg[CALLBACK_KEY] === 'number') args[i] = this.callbackProxy(arg[CALLBACK_KEY])
     }
     const module = this.modules.get(moduleId)
-    if (module !== undefined) return this.invoke(seq, module, name, args)
+    if (module !== undefined) return this.invoke(key, module, name, args)
     this.load(moduleId, url).then(
       (loaded) => {
-        if (this.invoke(seq, loaded, name, args)) this.pump()
+        if (this.invoke(key, loaded, name, args) && key > 0) this.pump()
       },
       (cause: unknown) =>
-        this.settle(seq, Flag.ModuleError, { message: `Cannot load worker module ${url}: ${errorMessage(cause)}`, cause: portable(cause) }),
+        this.answer(key, Flag.ModuleError, { message: `Cannot load worker module ${url}: ${errorMessage(cause)}`, cause: portable(cause) }, false),
     )
     return false
   }
@@ -184,7 +187,7 @@ class Server {
   }
 
   /** Calls the export. Returns true if the call settled synchronously. */
-  private invoke(seq: number, module: Module, name: string, args: unknown[]): boolean {
+  private invoke(key: number, module: Module, name: string, args: unknown[]): boolean {
     const fn = module[name]
     if (typeof fn !== 'function') {
       const exported = Object.keys(module).filter((key) => typeof module[key] === 'function')
@@ -192,39 +195,82 @@ class Server {
         name in module
           ? `export '${name}' is not a function (it is ${typeof fn})`
           : `no export named '${name}' (callable exports: ${exported.join(', ') || 'none'})`
-      this.respond(seq, Flag.ModuleError, { message } satisfies ModuleErrorDetail)
+      this.answer(key, Flag.ModuleError, { message } satisfies ModuleErrorDetail, true)
       return true
     }
     const calls = this.calls
-    calls.activeSeq = seq
+    calls.activeSeq = key
     let result: unknown
     try {
       result = (fn as (...args: unknown[]) => unknown)(...args)
     } catch (error) {
-      this.respond(seq, Flag.Threw, error)
+      this.answer(key, Flag.Threw, error, true)
       return true
     }
     let thenable: boolean
     try {
       thenable = result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function'
     } catch (error) {
-      this.respond(seq, Flag.Threw, error) // a `then` getter that throws
+      this.answer(key, Flag.Threw, error, true) // a `then` getter that throws
       return true
     }
     if (thenable) {
       Promise.resolve(result).then(
-        (value) => this.settle(seq, Flag.Ok, value),
-        (error: unknown) => this.settle(seq, Flag.Threw, error),
+        (value) => this.answer(key, Flag.Ok, value, false),
+        (error: unknown) => this.answer(key, Flag.Threw, error, false),
       )
       return false
     }
-    this.respond(seq, Flag.Ok, result)
+    this.answer(key, Flag.Ok, result, true)
     return true
   }
 
-  private settle(seq: number, kind: number, value: unknown): void {
-    this.respond(seq, kind, value)
-    this.pump()
+  /**
+   * Answers call `key`: a channel call through the channel (and, if it settled later,
+   * back to polling for the next), a portal task through the port.
+   */
+  private answer(key: number, kind: number, value: unknown, sync: boolean): void {
+    if (key < 0) return this.answerTask(-key, kind, value)
+    this.respond(key, kind, value)
+    if (!sync) this.pump()
+  }
+
+  /** Forgets call `key`'s bookkeeping: it is settled. */
+  private forget(key: number): void {
+    this.active.delete(key)
+    this.reasons.delete(key)
+    if (this.calls.activeSeq === key) this.calls.activeSeq = 0
+    if (this.calls.controllers.size !== 0) this.calls.controllers.delete(key)
+  }
+
+  /** Runs portal task `id`, which came through the port; it may run beside other calls. */
+  private runTask(id: number, packed: Packed): void {
+    this.active.add(-id)
+    let request: unknown[]
+    try {
+      request = unpackValues(packed)
+    } catch (error) {
+      return this.answerTask(id, Flag.Threw, error)
+    }
+    this.run(-id, request as Request)
+  }
+
+  /** Posts the answer of portal task `id`, then tells the host one more is on its way. */
+  private answerTask(id: number, kind: number, value: unknown): void {
+    this.forget(-id)
+    let transfer: readonly object[] | undefined
+    if (isTransfer(value)) {
+      transfer = value.list
+      value = value.value
+    }
+    try {
+      postValues(this.port, { t: 'done', id, kind }, [value], this.maxInlineBytes, RETURN_LABEL, transfer)
+    } catch (error) {
+      const substitute = kind === Flag.Threw ? value : error
+      postValues(this.port, { t: 'done', id, kind: kind === Flag.Ok ? Flag.Threw : kind }, [substitutable(substitute)], this.maxInlineBytes, RETURN_LABEL)
+    }
+    Atomics.add(this.channel.slots, Slot.TaskAnswers, 1)
+    this.channel.wakeHost()
   }
 
   /** Writes the answer of call `seq`, unless the host has abandoned it. */
@@ -232,10 +278,7 @@ class Server {
     const channel = this.channel
     Atomics.sub(channel.slots, Slot.Busy, 1)
     channel.wakeBusyWaiter()
-    this.active.delete(seq)
-    this.reasons.delete(seq)
-    if (this.calls.activeSeq === seq) this.calls.activeSeq = 0
-    if (this.calls.controllers.size !== 0) this.calls.controllers.delete(seq)
+    this.forget(seq)
     // Awake before answering: the host's next request then needs no doorbell.
     channel.store(Slot.WorkerIdle, WorkerIdle.Awake)
     if (!channel.transition(stateOf(seq, Phase.Running), stateOf(seq, Phase.Responding))) {
@@ -262,12 +305,7 @@ class Server {
 
   /** Writes an error that can always be carried in place of one that cannot. */
   private writeSubstitute(seq: number, error: unknown): number {
-    let substitute: Error
-    try {
-      substitute = plainError(error)
-    } catch {
-      substitute = new Error('The worker\'s answer could not be cloned or even described')
-    }
+    const substitute = substitutable(error)
     try {
       return this.channel.writePayload(ResponseSlots, seq, [substitute], this.maxInlineBytes, this.port, RETURN_LABEL)
     } catch {
@@ -276,7 +314,10 @@ class Server {
   }
 
   private onControl(message: PortMessage): void {
-    if (typeof message !== 'object' || message === null || message.t !== 'cancel') return
+    if (typeof message !== 'object' || message === null) return
+    // A task may be read in the middle of another call's port read: start it afterwards.
+    if (message.t === 'task') return queueMicrotask(() => this.runTask(message.id, message.packed))
+    if (message.t !== 'cancel') return
     if (!this.active.has(message.seq)) return // settled already: nothing to cancel, nothing to keep
     const reason = cancelReason(message.reason)
     this.reasons.set(message.seq, reason)
@@ -300,4 +341,11 @@ class Server {
   }
 }
 
-
+/** An error that can always be carried, in place of one (or a value) that cannot. */
+function substitutable(error: unknown): Error {
+  try {
+    return plainError(error)
+  } catch {
+    return new Error('The worker\'s answer could not be cloned or even described')
+  }
+}

@@ -21,7 +21,20 @@ export interface SyncCallerOptions extends SlotOptions {
   readonly settleGrace: number
   /** How long a starting worker may take before its call fails (ms). */
   readonly startupTimeout: number
+  /**
+   * Replace a worker still running a call that timed out, when the next call comes and it
+   * does not settle within `settleGrace`. Default true; a portal keeps its thread (and its
+   * module state) instead.
+   */
+  readonly replaceStuck?: boolean
+  /** Runs on the host's event loop when a worker of this caller ends. */
+  readonly onWorkerExit?: (worker: WorkerSlot) => void
+  /** What to call the owner in errors: 'this bridge' or 'this portal'. */
+  readonly owner?: string
 }
+
+/** How a blocking wait ended. */
+export type BlockOutcome = 'done' | 'timeout' | 'dead'
 
 /** One blocking call, as the bridge hands it over. */
 export interface SyncCall extends CallRequest {
@@ -50,14 +63,13 @@ export class SyncCaller {
   }
 
   call(call: SyncCall): unknown {
-    if (this.inCall) {
-      throw new DeadlockError(`runSync('${call.name}') was called while this bridge's own sync call is in flight; it could never complete`)
-    }
+    this.assertCanBlock(`runSync('${call.name}')`)
     const worker = this.ensureWorker()
     this.inCall = true
     try {
       const seq = worker.post(call)
-      this.awaitAnswer(worker, seq, call)
+      const outcome = this.block(worker, () => worker.answered(seq), now() + call.timeout, true)
+      if (outcome !== 'done') this.gaveUp(worker, seq, call, outcome)
       try {
         return worker.readAnswer(seq, call)
       } catch (error) {
@@ -70,21 +82,45 @@ export class SyncCaller {
     }
   }
 
-  close(): void {
-    this.closed = true
-    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer as ReturnType<typeof setTimeout>)
-    this.idleTimer = undefined
-    this.retire('bridge closed')
+  /**
+   * Throws `DeadlockError` if blocking on this caller's worker could never end: this thread
+   * is inside a call to it already (unless `nested`: a wait that the worker can answer
+   * while that call is in flight), or the worker is itself blocked waiting for this
+   * thread (a host function it called with `fromThread.runSync` is running).
+   */
+  assertCanBlock(what: string, nested = false): void {
+    const owner = this.options.owner ?? 'this bridge'
+    if (this.inCall && !nested) {
+      throw new DeadlockError(`${what} was called while ${owner}'s own sync call is in flight; it could never complete`)
+    }
+    if (this.worker !== undefined && this.worker.reverse.servingBlockedWorker > 0) {
+      throw new DeadlockError(
+        `${what} was called from ${owner}'s own thread: its worker is blocked in fromThread.runSync() until this host function returns, so it could never complete`,
+      )
+    }
   }
 
-  private ensureWorker(): WorkerSlot {
+  /** The live worker, started if there is none. */
+  ensureWorker(): WorkerSlot {
     let worker = this.worker
-    if (worker !== undefined && (worker.dead || (this.abandoned && !this.settles(worker)))) {
+    if (worker !== undefined && (worker.dead || (this.abandoned && this.options.replaceStuck !== false && !this.settles(worker)))) {
       // Dead, or still running a call its caller gave up on: start afresh.
       this.retire(worker.dead ? 'died' : 'recycled: a timed-out call did not settle')
       worker = undefined
     }
     return worker ?? this.spawn()
+  }
+
+  /** The worker, if one runs. */
+  get current(): WorkerSlot | undefined {
+    return this.worker
+  }
+
+  close(): void {
+    this.closed = true
+    if (this.idleTimer !== undefined) clearTimeout(this.idleTimer as ReturnType<typeof setTimeout>)
+    this.idleTimer = undefined
+    this.retire('bridge closed')
   }
 
   /** Waits up to `settleGrace` for calls abandoned on `worker` to settle. */
@@ -94,9 +130,9 @@ export class SyncCaller {
     for (let busy = Atomics.load(slots, Slot.Busy); busy > 0; busy = Atomics.load(slots, Slot.Busy)) {
       const left = deadline - now()
       if (left <= 0 || worker.dead) return false
-      Atomics.store(slots, Slot.HostWaits, 1)
+      Atomics.add(slots, Slot.HostWaits, 1)
       Atomics.wait(slots, Slot.Busy, busy, Math.min(left, this.options.wait.parkSliceMillis))
-      Atomics.store(slots, Slot.HostWaits, 0)
+      Atomics.sub(slots, Slot.HostWaits, 1)
     }
     this.abandoned = false
     return true
@@ -105,6 +141,7 @@ export class SyncCaller {
   private spawn(): WorkerSlot {
     const worker = new WorkerSlot(this.options, (slot) => {
       if (this.worker === slot) this.retire('exited')
+      this.options.onWorkerExit?.(slot)
     })
     if (this.options.backend.canUnref) worker.thread.unref()
     this.worker = worker
@@ -117,34 +154,36 @@ export class SyncCaller {
     this.worker = undefined
   }
 
-  /** Blocks until call `seq` is answered; throws on its deadline or its worker's death. */
-  private awaitAnswer(worker: WorkerSlot, seq: number, call: SyncCall): void {
+  /**
+   * Blocks this thread until `done()` holds, the deadline passes, or `worker` dies, and
+   * serves the worker's calls back into the host meanwhile. `adaptive` lets the spin
+   * budget learn from the outcome (for calls, whose answers are often microseconds away).
+   */
+  block(worker: WorkerSlot, done: () => boolean, deadline: number, adaptive = false): BlockOutcome {
+    if (done()) return 'done'
     const slots = worker.channel.slots
-    if (worker.answered(seq)) return
-    Atomics.store(slots, Slot.HostBlocked, 1)
+    Atomics.add(slots, Slot.HostBlocked, 1) // a count: a wait may nest in a host function
     try {
-      this.blockUntilAnswered(worker, seq, call)
+      return this.blockUntil(worker, done, deadline, adaptive)
     } finally {
-      Atomics.store(slots, Slot.HostBlocked, 0)
+      Atomics.sub(slots, Slot.HostBlocked, 1)
       // A call back into the host that raced our unblocking rang no doorbell: serve it now.
       if (worker.reverse.pending) void worker.reverse.serve()
     }
   }
 
-  private blockUntilAnswered(worker: WorkerSlot, seq: number, call: SyncCall): void {
+  private blockUntil(worker: WorkerSlot, done: () => boolean, deadline: number, adaptive: boolean): BlockOutcome {
     const slots = worker.channel.slots
-    const start = now()
-    const deadline = start + call.timeout
-    const { parkSliceMillis } = this.options.wait
-    let budget = this.spin.budgetMillis()
-    let first = true
+    const { parkSliceMillis, spinMicros, minSpinMicros } = this.options.wait
+    let budget = adaptive ? this.spin.budgetMillis() : spinMicros / 1000
+    let first = adaptive
     for (;;) {
       // Spin: a warm worker answers in about a microsecond. Calls back into the host are
       // served as they come, and each restarts the spin, since more tend to follow.
       let spinEnd = now() + budget
       let answered = false
       for (let polls = 1; ; polls++) {
-        if (worker.answered(seq)) {
+        if (done()) {
           answered = true
           break
         }
@@ -157,40 +196,42 @@ export class SyncCaller {
       }
       if (first) {
         this.spin.record(answered)
-        budget = this.options.wait.spinMicros / 1000 // after a call back, spin fully
         first = false
       }
-      if (answered) return
+      if (answered) return 'done'
+      budget = spinMicros / 1000 // after a call back, spin fully
       // Park for a slice; between slices check the deadline and the worker's life. `Wake`
       // is read before the checks, so an event after them ends the wait at once.
       const wake = Atomics.load(slots, Slot.Wake)
-      if (worker.answered(seq)) return
+      if (done()) return 'done'
       if (worker.reverse.pending) {
         worker.reverse.serveBlocked()
         continue
       }
-      if (worker.dead || worker.thread.alive?.() === false || this.bootOverdue(worker)) {
-        if (worker.answered(seq)) return
-        throw this.diedDuring(worker, call)
-      }
+      if (worker.dead || worker.thread.alive?.() === false || this.bootOverdue(worker)) return done() ? 'done' : 'dead'
       const time = now()
-      if (time < deadline) {
-        Atomics.store(slots, Slot.HostWaits, 1)
-        Atomics.wait(slots, Slot.Wake, wake, Math.min(parkSliceMillis, deadline - time))
-        Atomics.store(slots, Slot.HostWaits, 0)
-        budget = this.options.wait.minSpinMicros / 1000
-        continue
-      }
-      const outcome = worker.abandon(seq, call, 'timeout', this.options.settleGrace)
-      if (outcome === 'answered') return
-      if (outcome === 'dead') throw this.diedDuring(worker, call)
-      this.abandoned = true
-      worker.log(`runSync('${call.name}') timed out after ${call.timeout} ms`)
-      // Still copying its answer past the grace (a getter of the result that never returns):
-      // the channel cannot be taken back, so the worker goes.
-      if (outcome === 'busy') this.retire('stuck writing a timed-out answer')
-      throw new TimeoutError(`runSync('${call.name}') on ${call.url} timed out after ${call.timeout} ms`, call.timeout)
+      if (time >= deadline) return 'timeout'
+      // A task answer announced but still moving through the port: look again soon.
+      const slice = worker.taskAnswerInTransit ? 1 : parkSliceMillis
+      Atomics.add(slots, Slot.HostWaits, 1)
+      Atomics.wait(slots, Slot.Wake, wake, Math.min(slice, deadline - time))
+      Atomics.sub(slots, Slot.HostWaits, 1)
+      budget = minSpinMicros / 1000
     }
+  }
+
+  /** Call `seq` was not answered in time, or its worker died: throw why. */
+  private gaveUp(worker: WorkerSlot, seq: number, call: SyncCall, outcome: 'timeout' | 'dead'): void {
+    if (outcome === 'dead') throw this.diedDuring(worker, call)
+    const abandoned = worker.abandon(seq, call, 'timeout', this.options.settleGrace)
+    if (abandoned === 'answered') return
+    if (abandoned === 'dead') throw this.diedDuring(worker, call)
+    this.abandoned = true
+    worker.log(`runSync('${call.name}') timed out after ${call.timeout} ms`)
+    // Still copying its answer past the grace (a getter of the result that never returns):
+    // the channel cannot be taken back, so the worker goes.
+    if (abandoned === 'busy') this.retire('stuck writing a timed-out answer')
+    throw new TimeoutError(`runSync('${call.name}') on ${call.url} timed out after ${call.timeout} ms`, call.timeout)
   }
 
   /** The error for a call whose worker died; the worker is retired (after its port is read). */

@@ -4,8 +4,8 @@
  * build on this; only how they wait differs.
  */
 import type { Backend, BootData, ExitInfo, WorkerThread } from './backend.ts'
-import { Channel, DOORBELL, Flag, Inbox, Life, Phase, RequestSlots, ResponseSlots, Slot, WorkerIdle, createChannelBuffer, nextSeq, stateOf } from './channel.ts'
-import type { PortMessage } from './channel.ts'
+import { Channel, DOORBELL, Flag, Inbox, Life, Phase, RequestSlots, ResponseSlots, Slot, WorkerIdle, createChannelBuffer, nextSeq, postValues, stateOf, unpackValues } from './channel.ts'
+import type { Packed, PortMessage } from './channel.ts'
 import { ModuleLoadError, WorkerCrashedError, errorMessage, reviveOwnError } from './errors.ts'
 import type { ModuleErrorDetail, Request } from './serve.ts'
 import { ReverseServer, createReverseBuffer } from './reverse.ts'
@@ -27,6 +27,8 @@ export interface SlotOptions {
   readonly host: HostFunctions
   readonly maxInlineBytes: number
   readonly workerSpinMicros: number
+  /** Receives the answers of portal tasks (`postTask`), as they are read from the port. */
+  readonly onTaskAnswer?: (id: number, kind: number, values: unknown[]) => void
 }
 
 /** How long the host waits for a port payload that its state already announced. */
@@ -71,7 +73,9 @@ export class WorkerSlot {
     this.port = port1
     this.channel = new Channel(buffer)
     this.inbox = new Inbox(port1, backend.receiveMessageSync, (message: PortMessage) => {
-      if (typeof message === 'object' && message !== null && message.t === 'crash') this.crash = message.error
+      if (typeof message !== 'object' || message === null) return
+      if (message.t === 'crash') this.crash = message.error
+      else if (message.t === 'done') this.taskAnswered(message.id, message.kind, message.packed)
     })
     const reverse = createReverseBuffer(maxInlineBytes)
     this.reverse = new ReverseServer(reverse, options.host, maxInlineBytes)
@@ -147,13 +151,42 @@ export class WorkerSlot {
     const [value] = channel.readPayload(ResponseSlots, seq, this.inbox) ?? this.awaitPortPayload(seq)
     this.announced.add(call.moduleId)
     const kind = flags & ~Flag.ViaPort
-    if (kind === Flag.Ok) return value
-    if (kind === Flag.ModuleError) {
-      const detail = value as ModuleErrorDetail
-      this.announced.delete(call.moduleId)
-      throw new ModuleLoadError(detail.message, call.url, detail.cause === undefined ? undefined : { cause: detail.cause })
+    if (kind === Flag.ModuleError) this.announced.delete(call.moduleId)
+    return answerValue(kind, value, call.url)
+  }
+
+  /** Portal task answers read so far; `Slot.TaskAnswers` counts those sent. */
+  private taskAnswers = 0
+
+  /** Whether a task answer has been sent that this side has not read yet. */
+  get taskAnswerInTransit(): boolean {
+    return this.channel.load(Slot.TaskAnswers) !== this.taskAnswers
+  }
+
+  /**
+   * Sends portal task `id` through the port: it runs on the worker's event loop beside
+   * any other call. Throws (naming the argument) if an argument cannot be cloned.
+   */
+  postTask(id: number, call: CallRequest): void {
+    const request: Request = [call.moduleId, call.url, call.name, ...call.args]
+    postValues(this.port, { t: 'task', id }, request, this.options.maxInlineBytes, argumentLabel, call.transfer)
+  }
+
+  /** Cancels portal task `id` on the worker: its `currentSignal()` aborts. */
+  cancelTask(id: number): void {
+    if (!this.retired) this.port.postMessage({ t: 'cancel', seq: -id, reason: 'abort' } satisfies PortMessage)
+  }
+
+  private taskAnswered(id: number, kind: number, packed: Packed): void {
+    this.taskAnswers++
+    let values: unknown[]
+    try {
+      values = unpackValues(packed)
+    } catch (error) {
+      kind = Flag.Threw
+      values = [error]
     }
-    throw reviveOwnError(value)
+    this.options.onTaskAnswer?.(id, kind, values)
   }
 
   /**
@@ -207,6 +240,11 @@ export class WorkerSlot {
     this.thread.terminate()
     this.port.close()
     this.doorbell.close()
+    // Wake whatever still waits on this channel (a pool's or portal's waitAsync): it must
+    // see the worker gone rather than wait forever.
+    Atomics.add(this.channel.slots, Slot.Wake, 1)
+    Atomics.notify(this.channel.slots, Slot.Wake)
+    Atomics.notify(this.channel.slots, Slot.Busy)
   }
 
   /** A payload sent through the port may trail the state that announced it: wait a little. */
@@ -220,4 +258,17 @@ export class WorkerSlot {
     } while (now() < deadline && !this.dead)
     throw new WorkerCrashedError(`The answer of call ${seq} never arrived through the worker's port`)
   }
+}
+
+/**
+ * What an answer of kind `kind` (a `Flag`) means to the caller: the value, or the error
+ * to throw (the worker's own, or `ModuleLoadError` for module `url`).
+ */
+export function answerValue(kind: number, value: unknown, url: string): unknown {
+  if (kind === Flag.Ok) return value
+  if (kind === Flag.ModuleError) {
+    const detail = value as ModuleErrorDetail
+    throw new ModuleLoadError(detail.message, url, detail.cause === undefined ? undefined : { cause: detail.cause })
+  }
+  throw reviveOwnError(value)
 }
