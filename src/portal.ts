@@ -208,8 +208,8 @@ export class Portal implements BlockingPortal, CallTarget {
   shutdown(reason: Error): void {
     if (this.state === 'stopped') return
     this.state = 'stopped'
-    this.caller.close()
     for (const [id, task] of [...this.tasks]) this.fail(id, task, reason)
+    this.caller.close() // after: a backend may report the thread's exit synchronously
     this.release()
     this.config.onStopped(this)
   }
@@ -462,7 +462,8 @@ export class Future<T> implements PortalFuture<T> {
   }
 
   result(timeout?: number): T {
-    if (this.outcome === Pending) this.portal.waitFor(this as Future<unknown>, checkTimeout(timeout, 'result(timeout)'))
+    const limit = checkTimeout(timeout, 'result(timeout)')
+    if (this.outcome === Pending) this.portal.waitFor(this as Future<unknown>, limit)
     if (this.outcome === Fulfilled) return this.value as T
     throw this.value
   }

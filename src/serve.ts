@@ -245,7 +245,6 @@ class Server {
 
   /** Runs portal task `id`, which came through the port; it may run beside other calls. */
   private runTask(id: number, packed: Packed): void {
-    this.active.add(-id)
     let request: unknown[]
     try {
       request = unpackValues(packed)
@@ -315,8 +314,12 @@ class Server {
 
   private onControl(message: PortMessage): void {
     if (typeof message !== 'object' || message === null) return
-    // A task may be read in the middle of another call's port read: start it afterwards.
-    if (message.t === 'task') return queueMicrotask(() => this.runTask(message.id, message.packed))
+    if (message.t === 'task') {
+      // Active at once, so a cancel that follows it is kept; started afterwards, since a
+      // task may be read in the middle of another call's port read.
+      this.active.add(-message.id)
+      return queueMicrotask(() => this.runTask(message.id, message.packed))
+    }
     if (message.t !== 'cancel') return
     if (!this.active.has(message.seq)) return // settled already: nothing to cancel, nothing to keep
     const reason = cancelReason(message.reason)
