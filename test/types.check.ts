@@ -3,7 +3,7 @@
  * worker module's own type. Every `@ts-expect-error` must be an error, or tsc fails.
  */
 import { createBridge } from '../src/index.ts'
-import type { ModuleHandle } from '../src/index.ts'
+import type { ModuleHandle, PortalFuture, PortalModuleHandle } from '../src/index.ts'
 import { nodeBackend } from '../adapters/node.ts'
 import type * as Tasks from './fixtures/typed-api.ts'
 
@@ -52,4 +52,31 @@ export function backendRequired(): void {
   createBridge({ backend: nodeBackend({ resourceLimits: { maxOldGenerationSizeMb: 64 }, execArgv: [] }) })
   // @ts-expect-error: Node workers have no Deno permissions
   nodeBackend({ permissions: 'none' })
+}
+
+export async function portalCalls(): Promise<void> {
+  using portal = bridge.startBlockingPortal({ timeout: 1_000 })
+  const tasks: PortalModuleHandle<typeof Tasks> = portal.load<typeof Tasks>(url)
+  const future: PortalFuture<number> = tasks.startTaskSoon('add', 1, 2)
+  const blocked = future.result(50)
+  assertType<Equal<typeof blocked, number>>(true)
+  const awaited = await future
+  assertType<Equal<typeof awaited, number>>(true)
+  const viaPortal = portal.startTaskSoon(tasks, 'add', 1, 2)
+  assertType<Equal<typeof viaPortal, PortalFuture<number>>>(true)
+  const byUrl = portal.startTaskSoon(url, 'anything', 1)
+  assertType<Equal<typeof byUrl, PortalFuture<unknown>>>(true)
+  const withTimeout: PortalModuleHandle<typeof Tasks> = tasks.with({ timeout: 5 })
+  withTimeout.startTaskSoon('add', 3, 4)
+  const done: boolean = future.done() && future.cancelled() && future.cancel()
+  portal.stop({ cancelRemaining: done })
+
+  // @ts-expect-error: no such export
+  tasks.startTaskSoon('noSuchExport')
+  // @ts-expect-error: wrong argument type
+  tasks.startTaskSoon('add', 'one')
+  // @ts-expect-error: wrong argument type, through the portal
+  portal.startTaskSoon(tasks, 'add', 'one')
+  // @ts-expect-error: cancelRemaining is a boolean
+  portal.stop({ cancelRemaining: 'yes' })
 }
