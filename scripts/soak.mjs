@@ -1,5 +1,7 @@
-// `npm run soak`: 1M sync calls and 100k pool calls in one process per cell; reports RSS
-// growth, threads before/after, and any lost or duplicated result. Not part of `npm test`.
+// `npm run soak`: 1M sync calls, 100k pool calls, 1M calls with a callback argument and
+// 100k portal futures in one process per cell; reports heap and RSS growth (host and
+// worker), callbacks left registered, threads before/after, and any lost or duplicated
+// result. Not part of `npm test`.
 // `npm run soak -- node/node` runs one cell.
 import { spawnSync } from 'node:child_process'
 import { cells, root, runner } from './cells.mjs'
@@ -28,11 +30,21 @@ for (const { runtime, backend } of cells) {
   }
   // A leak shows in the JS heap; RSS also moves with the allocator's working size (Deno's
   // swings by tens of MB between samples without the heap growing), so it is reported.
-  const ok = result.syncWrong === 0 && result.poolLost === 0 && result.poolDuplicated === 0 && result.heapGrowthMb < 5
+  const ok =
+    result.syncWrong === 0 &&
+    result.poolLost === 0 &&
+    result.poolDuplicated === 0 &&
+    result.heapGrowthMb < 5 &&
+    result.callbacksCalled === result.callbackCalls &&
+    result.callbacksLeft === 0 &&
+    result.workerHeapGrowthMb < 5 &&
+    result.portalWrong === 0
   if (!ok) failed++
   console.log(
     `${ok ? '✓' : '✗'} ${name.padEnd(10)} ${result.syncCalls} sync calls in ${result.syncSeconds}s (${result.syncWrong} wrong), ` +
       `${result.poolCalls} pool calls in ${result.poolSeconds}s (${result.poolLost} lost, ${result.poolDuplicated} duplicated), ` +
+      `${result.callbackCalls} calls with a callback in ${result.callbackSeconds}s (${result.callbacksLeft} left registered, worker heap +${result.workerHeapGrowthMb} MB), ` +
+      `${result.portalCalls} portal futures in ${result.portalSeconds}s (${result.portalWrong} wrong), ` +
       `RSS +${result.rssGrowthMb} MB, heap +${result.heapGrowthMb} MB, threads ${result.threadsBefore} -> ${result.threadsWithBridge} -> ${result.threadsAfterClose} after close`,
   )
 }
