@@ -283,6 +283,12 @@ export class Portal implements BlockingPortal, CallTarget {
     this.tasks.get(future.id)?.worker.cancelTask(future.id)
   }
 
+  /** Reads the answer of `future`'s task if it has been sent: `done()` needs no event loop. */
+  poll(future: Future<unknown>): void {
+    const task = this.tasks.get(future.id)
+    if (task !== undefined) this.answersRead(task.worker)
+  }
+
   /** Reads task answers that are in the port; false if one is still in transit. */
   private answersRead(worker: WorkerSlot): boolean {
     if (worker.taskAnswerInTransit) worker.inbox.drain()
@@ -476,6 +482,7 @@ export class Future<T> implements PortalFuture<T> {
   }
 
   done(): boolean {
+    if (this.outcome === Pending) this.portal.poll(this as Future<unknown>)
     return this.outcome !== Pending
   }
 

@@ -114,19 +114,27 @@ export class ReverseServer {
     this.answer(request.seq, ok, value)
   }
 
-  /** Serves a waiting request on the host's event loop; async host functions are awaited. */
-  async serve(): Promise<void> {
+  /**
+   * Serves a waiting request on the host's event loop; async host functions are awaited.
+   * A sync one is answered before this returns, not in a microtask: the host may block
+   * again right after (a `runSync`, a `result()`), and microtasks cannot run then.
+   */
+  serve(): void {
     const request = this.claim()
     if (request === undefined) return
-    let ok = true
     let value: unknown
     try {
-      value = await this.invoke(request)
+      value = this.invoke(request)
     } catch (error) {
-      ok = false
-      value = error
+      return this.answer(request.seq, false, error)
     }
-    this.answer(request.seq, ok, value)
+    if (value === null || typeof value !== 'object' || typeof (value as PromiseLike<unknown>).then !== 'function') {
+      return this.answer(request.seq, true, value)
+    }
+    Promise.resolve(value).then(
+      (settled) => this.answer(request.seq, true, settled),
+      (error: unknown) => this.answer(request.seq, false, error),
+    )
   }
 
   private claim(): { seq: number; values: unknown[]; blocking: boolean } | undefined {

@@ -180,6 +180,18 @@ describe(`blocking portals (${runtime}/${backendName})`, () => {
       expect(blocked).toEqual([1, 2])
     })
 
+    it('serves call backs that race a blocking wait: none is left for a microtask that cannot run', () => {
+      const { tasks } = portalWith()
+      let reports = 0
+      for (let round = 0; round < 40; round++) {
+        const job = tasks.startTaskSoon('progress', 5, () => void reports++)
+        // Sync calls back to back, while the task calls back: each unblocking races a report.
+        for (let i = 0; i < 20_000 && !job.done(); i++) tasks.with({ timeout: 5_000 }).runSync('count')
+        expect(job.result(5_000)).toBe('done')
+      }
+      expect(reports).toBe(200)
+    })
+
     it('refuses an argument that cannot be cloned, naming it, and goes on', () => {
       const { tasks } = portalWith()
       const error = thrown(() => tasks.startTaskSoon('sleep', 1, { handler: Symbol('no') } as never))
