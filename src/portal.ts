@@ -422,21 +422,30 @@ export class Future<T> implements PortalFuture<T> {
   private outcome = Pending
   private isCancelled = false
   private value: unknown
-  readonly promise: Promise<T>
-  private resolve!: (value: T) => void
-  private reject!: (error: unknown) => void
+  /** Made on the first `then()`: a future only ever blocked on needs no Promise. */
+  private settled: { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } | undefined
   private stopWatching: (() => void) | undefined
 
   constructor(
     private readonly portal: Portal,
     /** The task's number on its portal. */
     readonly id: number,
-  ) {
-    this.promise = new Promise<T>((resolve, reject) => {
-      this.resolve = resolve
-      this.reject = reject
-    })
-    this.promise.then(undefined, ignore) // it may be read with result() only: no unhandled rejection
+  ) {}
+
+  /** The future as a Promise. */
+  get promise(): Promise<T> {
+    if (this.settled === undefined) {
+      if (this.outcome === Fulfilled) return Promise.resolve(this.value as T)
+      if (this.outcome === Rejected) return Promise.reject(this.value)
+      let resolve!: (value: T) => void
+      let reject!: (error: unknown) => void
+      const promise = new Promise<T>((yes, no) => {
+        resolve = yes
+        reject = no
+      })
+      this.settled = { promise, resolve, reject }
+    }
+    return this.settled.promise
   }
 
   /** Cancels on `signal` or after `timeout` ms. */
@@ -462,8 +471,8 @@ export class Future<T> implements PortalFuture<T> {
     this.value = value
     this.stopWatching?.()
     this.stopWatching = undefined
-    if (ok) this.resolve(value as T)
-    else this.reject(value)
+    if (ok) this.settled?.resolve(value as T)
+    else this.settled?.reject(value)
     return true
   }
 

@@ -31,6 +31,17 @@ describe(`examples (${runtime})`, () => {
     expect(result.stdout).toMatch(/20000 sync calls of an async function: x = 20000/)
   })
 
+  it.skipIf(backendName === 'node' && runtime !== 'node')('portal keeps an index open across sync calls while a job reports progress', () => {
+    const result = example('examples/portal/main.mjs')
+    expect(result.stderr).toBe('')
+    expect(result.status).toBe(0)
+    expect(result.stdout).toContain("'increment' is in: main.mjs, tasks.js")
+    expect(result.stdout).toContain('answered while the job runs: true')
+    expect(result.stdout).toContain('reindexed 2/2: tasks.js')
+    expect(result.stdout).toMatch(/reindex done: \d+ words/)
+    expect(result.stdout).toContain('the index was opened 1 time(s)')
+  })
+
   it.skipIf(backendName !== 'bun')('bun-hash hashes files on the pool and reports progress', () => {
     const file = 'examples/bun-hash/hash-worker.ts'
     const result = example('examples/bun-hash/main.ts')
