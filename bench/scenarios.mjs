@@ -1,4 +1,4 @@
-// One bench cell: runs scenarios B1–B5, C1 and P1–P2 on this runtime with the backend named by
+// One bench cell: runs scenarios B1–B5, C1–C2 and P1–P2 on this runtime with the backend named by
 // $ANYTHREAD_BACKEND (node | deno | bun), our library and its peers in this same process,
 // and prints one JSON line per result on stdout (bench/run.mjs collects them).
 //
@@ -44,9 +44,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 /** Sizes of each scenario; the quick run only checks that everything works. */
 const SIZE = quick
   ? { b1Calls: 2_000, b1Rounds: 1, b2Rounds: 1, b2StringOps: 200, b2BytesOps: 20, b3Samples: 3, b4Samples: 1, b5Calls: 100_000,
-      c1Callbacks: 2_000, c1Rounds: 1, c1WarmMs: 100, p1Tasks: 5_000, p1Rounds: 1, p2Tasks: 1_000, p2Rounds: 1, poolWarmMs: 100 }
+      c1Callbacks: 2_000, c1Rounds: 1, c1WarmMs: 100, c2Calls: 2_000, c2Rounds: 1, p1Tasks: 5_000, p1Rounds: 1, p2Tasks: 1_000, p2Rounds: 1, poolWarmMs: 100 }
   : { b1Calls: 20_000, b1Rounds: 4, b2Rounds: 2, b2StringOps: 2_000, b2BytesOps: 200, b3Samples: 10, b4Samples: 3, b5Calls: 1_000_000,
-      c1Callbacks: 16_000, c1Rounds: 2, c1WarmMs: 200, p1Tasks: 100_000, p1Rounds: 5, p2Tasks: 20_000, p2Rounds: 5, poolWarmMs: 300 }
+      c1Callbacks: 16_000, c1Rounds: 2, c1WarmMs: 200, c2Calls: 20_000, c2Rounds: 4, p1Tasks: 100_000, p1Rounds: 5, p2Tasks: 20_000, p2Rounds: 5, poolWarmMs: 300 }
 
 /** P1/P2: every pool (ours and the peers) gets this many threads, the machine's available parallelism. */
 const POOL_THREADS = Math.max(1, os.availableParallelism?.() ?? navigator.hardwareConcurrency ?? 2)
@@ -721,6 +721,51 @@ async function p2(ctx) {
   }
 }
 
+// ---------------------------------------------------------------------------- C2 portal
+
+/**
+ * C2: a blocking portal driven from sync code. `runSync` on a portal uses the same
+ * channel as B1, on the portal's own thread. A future round trip,
+ * `startTaskSoon('inc', i).result()`, travels through the worker's port instead (tasks
+ * run side by side there, so they cannot share the one-call channel) and is read back
+ * without the host's event loop. Peer: synckit, the other way for sync code to block on
+ * a result from another thread's event loop. Interleaved rounds, as in B1.
+ */
+async function c2(ctx) {
+  const { c2Calls, c2Rounds } = SIZE
+  const perRound = c2Calls / c2Rounds
+  const batch = 100
+  const portal = ctx.bridge.startBlockingPortal()
+  const tasks = portal.load(tasksUrl)
+  const sync = (i) => tasks.runSync('inc', i)
+  const future = (i) => tasks.startTaskSoon('inc', i).result()
+  const synckit = ctx.synckit.fn && ((i) => ctx.synckit.fn('inc', i))
+  const samples = { sync: [], future: [], synckit: [] }
+  try {
+    warmUp(sync, 5_000)
+    warmUp(future, 2_000)
+    if (synckit) warmUp(synckit, 1_000)
+    for (let round = 0; round < c2Rounds; round++) {
+      samples.sync.push(...timeBatches(sync, perRound, batch))
+      samples.future.push(...timeBatches(future, perRound, batch))
+      if (synckit) samples.synckit.push(...timeBatches(synckit, perRound, batch))
+    }
+  } finally {
+    portal.stop()
+  }
+  const stat = (list) => ({ median: median(list), p99: quantile(list, 0.99) })
+  const s = synckit && stat(samples.synckit)
+  const details = {
+    method: `${c2Calls} calls per subject in ${c2Rounds} interleaved rounds, timed in batches of ${batch}; quantiles over batch means`,
+    sync: stat(samples.sync),
+    future: stat(samples.future),
+    synckit: s ?? null,
+  }
+  const peer = peerOf('synckit', s?.median, ctx.synckit.error)
+  result({ scenario: 'C2', metric: 'portal runSync median', unit: 'µs', ours: details.sync.median, peer, details })
+  result({ scenario: 'C2', metric: 'portal future round trip median, startTaskSoon().result()', unit: 'µs', ours: details.future.median, peer, details })
+}
+
 // ---------------------------------------------------------------------------- main
 
 async function main() {
@@ -734,7 +779,7 @@ async function main() {
 
   // B3 runs last: each synckit sample leaves an idle worker behind (synckit has no close),
   // which must not weigh on the other scenarios.
-  const scenarios = { B1: b1, B2: b2, B4: b4, B5: b5, C1: c1, P1: p1, P2: p2, B3: b3 }
+  const scenarios = { B1: b1, B2: b2, B4: b4, B5: b5, C1: c1, C2: c2, P1: p1, P2: p2, B3: b3 }
   const picked = process.env.BENCH_SCENARIOS ? process.env.BENCH_SCENARIOS.split(',') : Object.keys(scenarios)
   for (const name of picked) if (!(name in scenarios)) throw new Error(`unknown scenario ${name}; scenarios: ${Object.keys(scenarios).join(', ')}`)
   for (const [name, run] of Object.entries(scenarios)) {
