@@ -15,7 +15,8 @@ const make = (await import(`../dist/${backendName}.js`))[`${backendName}Backend`
 /** Threads of this process, from /proc (Linux). */
 const threads = () => Number(/Threads:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN)
 const rssMb = () => process.memoryUsage().rss / 1024 / 1024
-const collect = () => (globalThis.gc ?? globalThis.Bun?.gc ?? (() => {}))(true)
+// V8's gc(true) is only a minor collection: call gc() for a full one (Bun.gc(true) is full).
+const collect = () => (globalThis.gc ? globalThis.gc() : globalThis.Bun?.gc(true))
 
 const before = { threads: threads() }
 const bridge = createBridge({ backend: make(), expose: {} })
