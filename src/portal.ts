@@ -191,7 +191,8 @@ export class Portal implements BlockingPortal, CallTarget {
     if (this.state !== 'running') return
     const cancelRemaining = options?.cancelRemaining === true
     const worker = this.caller.current
-    if (worker !== undefined && this.tasks.size > 0) this.caller.assertCanBlock('portal.stop()')
+    // Not from inside a call on this portal: its thread would be stopped under that call.
+    this.caller.assertCanBlock('portal.stop()')
     this.state = 'stopping' // from here on, new calls are refused
     if (cancelRemaining) {
       for (const task of [...this.tasks.values()]) task.future.cancel(new CancelledError('The task was cancelled: its portal was stopped'))

@@ -323,6 +323,16 @@ describe(`blocking portals (${runtime}/${backendName})`, () => {
       expect(tasks.runSync('increment')).toBe(1) // and the portal goes on
     })
 
+    it("stop() from inside one of the portal's own calls throws DeadlockError and leaves it running", () => {
+      let portal: BlockingPortal | undefined
+      const stopPortal = () => portal!.stop()
+      const made = portalWith({ expose: { stopPortal } })
+      portal = made.portal
+      expect(thrown(() => made.tasks.runSync('callHost', 'stopPortal'))).toBeInstanceOf(DeadlockError)
+      expect(portal.running).toBe(true)
+      expect(made.tasks.runSync('increment')).toBe(1)
+    })
+
     it('a task may call async host functions while nobody blocks on the portal', async () => {
       const { tasks } = portalWith({ expose: { later: async (value: string) => value } })
       expect(await tasks.startTaskSoon('callHostAsync', 'later', 'served on the host loop')).toBe('served on the host loop')
