@@ -53,6 +53,9 @@ export function registerCallbacks(host: HostFunctions, args: unknown[]): (() => 
   }
 }
 
+const isThenable = (value: unknown): boolean =>
+  value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function'
+
 export function createReverseBuffer(maxInlineBytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(HEADER + 4096, { maxByteLength: HEADER + maxInlineBytes })
 }
@@ -82,10 +85,12 @@ export class ReverseServer {
   }
 
   /**
-   * Host functions running now for a worker that is blocked in `fromThread.runSync` until
-   * they return. While this is non-zero, blocking on that worker can never end.
+   * Whether a host function is running now for a worker that is blocked in
+   * `fromThread.runSync` until it returns: blocking on that worker could never end.
    */
-  servingBlockedWorker = 0
+  get servingBlockedWorker(): boolean {
+    return phaseOf(Atomics.load(this.slots, State)) === Phase.Serving && Atomics.load(this.slots, Blocking) === 1
+  }
 
   /** Whether a request waits to be served. */
   get pending(): boolean {
@@ -99,8 +104,8 @@ export class ReverseServer {
     let ok = true
     let value: unknown
     try {
-      value = this.invoke(request)
-      if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') {
+      value = this.invoke(request.values)
+      if (isThenable(value)) {
         ;(value as Promise<unknown>).then(undefined, () => {}) // nobody can await it now
         ok = false
         value = new DeadlockError(
@@ -124,52 +129,31 @@ export class ReverseServer {
     if (request === undefined) return
     let value: unknown
     try {
-      value = this.invoke(request)
+      value = this.invoke(request.values)
     } catch (error) {
       return this.answer(request.seq, false, error)
     }
-    if (value === null || typeof value !== 'object' || typeof (value as PromiseLike<unknown>).then !== 'function') {
-      return this.answer(request.seq, true, value)
-    }
+    if (!isThenable(value)) return this.answer(request.seq, true, value)
     Promise.resolve(value).then(
       (settled) => this.answer(request.seq, true, settled),
       (error: unknown) => this.answer(request.seq, false, error),
     )
   }
 
-  private claim(): { seq: number; values: unknown[]; blocking: boolean } | undefined {
+  private claim(): { seq: number; values: unknown[] } | undefined {
     const current = Atomics.load(this.slots, State)
     if (phaseOf(current) !== Phase.Request) return undefined
     const seq = seqOf(current)
     if (Atomics.compareExchange(this.slots, State, current, state(seq, Phase.Serving)) !== current) return undefined
     try {
-      const values = decodeFrom(this.buffer, HEADER, Atomics.load(this.slots, Length))
-      return { seq, values, blocking: Atomics.load(this.slots, Blocking) === 1 }
+      return { seq, values: decodeFrom(this.buffer, HEADER, Atomics.load(this.slots, Length)) }
     } catch (error) {
       this.answer(seq, false, error)
       return undefined
     }
   }
 
-  /** Calls the host function; counts it in `servingBlockedWorker` until it settles. */
-  private invoke(request: { values: unknown[]; blocking: boolean }): unknown {
-    if (!request.blocking) return this.call(request.values)
-    this.servingBlockedWorker++
-    let sync = true
-    try {
-      const value = this.call(request.values)
-      if (value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function') {
-        sync = false
-        const done = (): void => void this.servingBlockedWorker--
-        return Promise.resolve(value).finally(done)
-      }
-      return value
-    } finally {
-      if (sync) this.servingBlockedWorker--
-    }
-  }
-
-  private call(values: unknown[]): unknown {
+  private invoke(values: unknown[]): unknown {
     const [target, ...args] = values
     const fn = typeof target === 'number' ? this.functions.callbacks.get(target) : this.functions.expose[target as string]
     if (typeof fn !== 'function') {

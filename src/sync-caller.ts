@@ -93,7 +93,7 @@ export class SyncCaller {
     if (this.inCall && !nested) {
       throw new DeadlockError(`${what} was called while ${owner}'s own sync call is in flight; it could never complete`)
     }
-    if (this.worker !== undefined && this.worker.reverse.servingBlockedWorker > 0) {
+    if (this.worker !== undefined && this.worker.reverse.servingBlockedWorker) {
       throw new DeadlockError(
         `${what} was called from ${owner}'s own thread: its worker is blocked in fromThread.runSync() until this host function returns, so it could never complete`,
       )
