@@ -14,7 +14,7 @@ export default defineConfig([
     ...shared,
     entry: {
       index: 'src/index.ts',
-      worker: 'src/worker.ts',
+      worker: 'src/worker/index.ts',
       node: 'adapters/node.ts',
       deno: 'adapters/deno.ts',
       bun: 'adapters/bun.ts',

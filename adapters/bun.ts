@@ -1,10 +1,8 @@
 /**
  * `anythread/bun`: the backend on Bun's `Worker`.
  */
-import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/backend.ts'
-import { debugLogger } from './debug.ts'
-import { workerEntry } from './entry.ts'
-import { receiveMessageSync, spawnWebWorker } from './web.ts'
+import type { Backend } from '../src/shared/backend.ts'
+import { webBackend } from './web.ts'
 
 /** Options of {@link bunBackend}: those Bun's `Worker` really has. */
 export interface BunBackendOptions {
@@ -18,27 +16,29 @@ export interface BunBackendOptions {
   readonly name?: string
 }
 
-declare const Bun: { readonly version: string } | undefined
+/**
+ * What `new Worker()` takes on Bun. tsconfig.bun.json checks this file against Bun's own types
+ * (`@types/bun`), where the global `Bun` exists and `Worker`'s options are Bun's `WorkerOptions`:
+ * each option set below must be one Bun has, with a type it accepts. The main project and
+ * `deno check` have no Bun types and check only that it is one of {@link BunBackendOptions}.
+ */
+type BunWorkerOptions = typeof globalThis extends { Bun: unknown }
+  ? NonNullable<ConstructorParameters<typeof Worker>[1]>
+  : { -readonly [K in keyof BunBackendOptions]?: unknown }
 
-/** Creates the Bun web-Worker backend. */
+/** Creates the Bun web-Worker backend. Throws on another runtime. */
 export function bunBackend(options: BunBackendOptions = {}): Backend {
-  const entry = workerEntry('web-worker', import.meta.url)
-  const workerOptions = {
-    ...(options.smol !== undefined && { smol: options.smol }),
-    ...(options.preload && { preload: [...options.preload] }),
-    ...(options.env && { env: { ...options.env } }),
-    ...(options.name && { name: options.name }),
-  }
-  const log = debugLogger('bun', () => (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.ANYTHREAD_DEBUG)
-  return {
-    ...(log && { log }),
+  const workerOptions: BunWorkerOptions = {}
+  if (options.smol !== undefined) workerOptions.smol = options.smol
+  if (options.preload) workerOptions.preload = [...options.preload]
+  if (options.env) workerOptions.env = { ...options.env }
+  if (options.name) workerOptions.name = options.name
+  return webBackend({
     name: 'bun',
+    present: 'Bun' in globalThis,
+    adapterUrl: import.meta.url,
     canUnref: true,
-    spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread {
-      if (typeof Bun === 'undefined') throw new Error("bunBackend() runs on Bun only; use nodeBackend() from 'anythread/node' elsewhere")
-      return spawnWebWorker(entry, boot, onExit, workerOptions)
-    },
-    receiveMessageSync,
-    availableParallelism: () => navigator.hardwareConcurrency,
-  }
+    workerOptions,
+    readDebugEnv: () => (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.ANYTHREAD_DEBUG,
+  })
 }

@@ -1,10 +1,8 @@
 /**
  * `anythread/deno`: the backend on Deno's web `Worker`.
  */
-import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/backend.ts'
-import { debugLogger } from './debug.ts'
-import { workerEntry } from './entry.ts'
-import { receiveMessageSync, spawnWebWorker } from './web.ts'
+import type { Backend } from '../src/shared/backend.ts'
+import { webBackend } from './web.ts'
 
 /** A permission: `true`/`false`, or the list of what is granted. */
 export type DenoPermissionValue = boolean | 'inherit' | readonly string[]
@@ -37,27 +35,21 @@ export interface DenoBackendOptions {
   readonly name?: string
 }
 
-declare const Deno: { readonly env: { get(name: string): string | undefined } } | undefined
+declare const Deno: { readonly env: { get(name: string): string | undefined }; unrefTimer(id: number): void } | undefined
 
-/** Creates the Deno web-Worker backend. */
+/** Creates the Deno web-Worker backend. Throws on another runtime. */
 export function denoBackend(options: DenoBackendOptions = {}): Backend {
-  const entry = workerEntry('web-worker', import.meta.url)
-  const workerOptions = {
-    ...(options.name && { name: options.name }),
-    ...(options.permissions && { deno: { permissions: options.permissions } }),
-  }
-  const log = debugLogger('deno', () => Deno?.env.get('ANYTHREAD_DEBUG'))
-  return {
-    ...(log && { log }),
+  return webBackend({
     name: 'deno',
+    present: typeof Deno !== 'undefined',
+    adapterUrl: import.meta.url,
     // A Deno web Worker cannot be unref'd: the bridge stops it when idle instead.
     canUnref: false,
-    spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread {
-      if (typeof Deno === 'undefined') throw new Error("denoBackend() runs on Deno only; use nodeBackend() from 'anythread/node' elsewhere")
-      return spawnWebWorker(entry, boot, onExit, workerOptions)
+    workerOptions: {
+      ...(options.name && { name: options.name }),
+      ...(options.permissions && { deno: { permissions: options.permissions } }),
     },
-    receiveMessageSync,
-    availableParallelism: () => navigator.hardwareConcurrency,
-    unrefTimer: (timer) => (globalThis as unknown as { Deno: { unrefTimer(id: number): void } }).Deno.unrefTimer(timer as number),
-  }
+    readDebugEnv: () => Deno?.env.get('ANYTHREAD_DEBUG'),
+    unrefTimer: (timer) => Deno!.unrefTimer(timer as number),
+  })
 }

@@ -3,10 +3,10 @@
  * stdio synchronous, and serves calls.
  */
 import { writeSync } from 'node:fs'
-import { receiveMessageOnPort, workerData } from 'node:worker_threads'
-import type { MessagePort as NodeMessagePort } from 'node:worker_threads'
-import { serve } from '../src/serve.ts'
+import { workerData } from 'node:worker_threads'
+import { serve } from '../src/worker/serve.ts'
 import type { NodeBoot } from './node.ts'
+import { receiveMessageSync } from './receive.ts'
 
 const boot = workerData as NodeBoot
 
@@ -16,7 +16,7 @@ if (boot.syncStdio) {
 }
 
 serve(boot, {
-  receiveMessageSync: (port) => receiveMessageOnPort(port as unknown as NodeMessagePort) as { message: unknown } | undefined,
+  receiveMessageSync,
   onDeath(hook) {
     process.on('exit', (code) => hook(undefined, code))
     const fail = (error: unknown): void => {

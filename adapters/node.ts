@@ -3,11 +3,12 @@
  * Bun through their Node compatibility layers.
  */
 import { availableParallelism } from 'node:os'
-import { Worker, receiveMessageOnPort } from 'node:worker_threads'
+import { Worker } from 'node:worker_threads'
 import type { ResourceLimits } from 'node:worker_threads'
-import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/backend.ts'
+import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/shared/backend.ts'
 import { debugLogger } from './debug.ts'
 import { workerEntry } from './entry.ts'
+import { receiveMessageSync } from './receive.ts'
 
 /** Options of {@link nodeBackend}: those `node:worker_threads` really has. */
 export interface NodeBackendOptions {
@@ -66,7 +67,6 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
       return {
         terminate: () => void worker.terminate(),
         unref: () => worker.unref(),
-        ref: () => worker.ref(),
         alive: () => {
           if (exited) return false
           // -1 both before the worker's loop starts and after it stops: only the latter is death.
@@ -76,8 +76,7 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
         },
       }
     },
-    receiveMessageSync: (port) =>
-      receiveMessageOnPort(port as unknown as import('node:worker_threads').MessagePort) as { message: unknown } | undefined,
+    receiveMessageSync,
   }
 }
 

@@ -2,7 +2,7 @@
  * The module a synckit-style bridge loads: it imports the user's worker file, which calls
  * `runAsWorker(fn)` at top level, and calls that `fn`.
  */
-import { errorMessage, portable } from '../src/errors.ts'
+import { errorMessage, portable } from '../src/shared/errors.ts'
 import { REGISTRY } from './synckit-registry.ts'
 import type { SynckitRegistry } from './synckit-registry.ts'
 

@@ -9,8 +9,9 @@
  * own backend is picked); `tsRunner` and `globalShims` are not needed (Deno and Bun load
  * TypeScript themselves) and are ignored.
  */
-import { createBridge } from '../src/bridge.ts'
-import type { Backend } from '../src/backend.ts'
+import { createBridge } from '../src/host/bridge.ts'
+import type { Backend } from '../src/shared/backend.ts'
+import { toModuleUrl } from '../src/host/modules.ts'
 import { bunBackend } from './bun.ts'
 import { denoBackend } from './deno.ts'
 import { workerEntry } from './entry.ts'
@@ -68,11 +69,11 @@ function runtimeBackend(execArgv: string[] | undefined): Backend {
   return nodeBackend(execArgv === undefined ? {} : { execArgv })
 }
 
+/** An absolute path or file URL as a file URL string, with synckit's kind of message otherwise. */
 function toFileUrl(path: URL | string): string {
-  if (path instanceof URL) return path.href
-  if (path.startsWith('file:')) return path
-  if (!path.startsWith('/') && !/^[A-Za-z]:[\\/]/.test(path)) {
-    throw new TypeError(`createSyncFn: '${path}' must be an absolute path or a file URL`)
+  try {
+    return toModuleUrl(path, ['file:'])
+  } catch {
+    throw new TypeError(`createSyncFn: '${String(path)}' must be an absolute path or a file URL`)
   }
-  return new URL(`file://${path.startsWith('/') ? '' : '/'}${encodeURI(path.replace(/\\/g, '/'))}`).href
 }

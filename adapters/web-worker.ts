@@ -7,9 +7,9 @@
  * fires `process.on('exit')`, and ends the worker after any uncaught error or rejection
  * (reported through the `error` event).
  */
-import { serve } from '../src/serve.ts'
-import type { BootData } from '../src/backend.ts'
-import { receiveMessageSync } from './web.ts'
+import { serve } from '../src/worker/serve.ts'
+import type { BootData } from '../src/shared/backend.ts'
+import { receiveMessageSync } from './receive.ts'
 
 interface WorkerScope {
   onmessage: ((event: MessageEvent) => void) | null

@@ -1,15 +1,16 @@
 /**
- * What the Deno and Bun backends share: starting a web `Worker` that runs
- * `web-worker.ts`, and reading a port synchronously through their `node:worker_threads`.
+ * What the Deno and Bun backends share: the backend itself, over a web `Worker` that runs
+ * `web-worker.ts`. Each adapter says only what differs.
  */
-import { receiveMessageOnPort } from 'node:worker_threads'
-import type { MessagePort as NodeMessagePort } from 'node:worker_threads'
-import type { BootData, ExitInfo, WorkerThread } from '../src/backend.ts'
+import type { Backend } from '../src/shared/backend.ts'
+import { debugLogger } from './debug.ts'
+import { workerEntry } from './entry.ts'
+import { receiveMessageSync } from './receive.ts'
+import type { BootData, ExitInfo, WorkerThread } from '../src/shared/backend.ts'
 
 /** A web Worker, with the extras Bun adds. */
 interface RuntimeWorker extends Worker {
   unref?(): void
-  ref?(): void
 }
 
 /** Starts a module web Worker that serves `boot`; `options` are passed to the runtime. */
@@ -34,10 +35,40 @@ export function spawnWebWorker(entry: URL, boot: BootData, onExit: (info: ExitIn
       end({})
     },
     unref: () => worker.unref?.(),
-    ref: () => worker.ref?.(),
   }
 }
 
-export function receiveMessageSync(port: MessagePort): { message: unknown } | undefined {
-  return receiveMessageOnPort(port as unknown as NodeMessagePort) as { message: unknown } | undefined
+/** What one web-Worker backend says of its runtime. */
+export interface WebBackendSpec {
+  readonly name: 'deno' | 'bun'
+  /** Whether this is that runtime: the factory throws a clear error elsewhere. */
+  readonly present: boolean
+  /** The adapter's `import.meta.url`: the worker entry lives beside it. */
+  readonly adapterUrl: string
+  /** Whether an idle worker can be unref'd (see `Backend.canUnref`). */
+  readonly canUnref: boolean
+  /** Options passed to `new Worker()`, as the runtime takes them. */
+  readonly workerOptions: object
+  /** Reads `ANYTHREAD_DEBUG`. */
+  readonly readDebugEnv: () => string | undefined
+  readonly unrefTimer?: (timer: unknown) => void
+}
+
+/** A backend on the runtime's web `Worker`. */
+export function webBackend(spec: WebBackendSpec): Backend {
+  const { name } = spec
+  if (!spec.present) {
+    throw new Error(`${name}Backend() runs on ${name === 'deno' ? 'Deno' : 'Bun'} only; use nodeBackend() from 'anythread/node' elsewhere`)
+  }
+  const entry = workerEntry('web-worker', spec.adapterUrl)
+  const log = debugLogger(name, spec.readDebugEnv)
+  return {
+    ...(log && { log }),
+    name,
+    canUnref: spec.canUnref,
+    spawn: (boot, onExit) => spawnWebWorker(entry, boot, onExit, spec.workerOptions),
+    receiveMessageSync,
+    availableParallelism: () => navigator.hardwareConcurrency,
+    ...(spec.unrefTimer && { unrefTimer: spec.unrefTimer }),
+  }
 }

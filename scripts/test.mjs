@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { cells, root, runner } from './cells.mjs'
+import { root, runner, testCells } from './cells.mjs'
 
 const only = process.argv.slice(2) // e.g. `npm test -- deno/deno`
 const tmp = join(root, 'node_modules', '.cache', 'anythread-test')
@@ -14,6 +14,7 @@ function step(title, command, args, env = {}) {
   console.log(`\n▶ ${title}\n  $ ${[command, ...args].join(' ')}`)
   const started = performance.now()
   const result = spawnSync(command, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } })
+  if (result.error) console.error(`  ✗ ${result.error.message}`)
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
   return { ok: result.status === 0, seconds, status: result.status ?? result.signal }
 }
@@ -22,7 +23,7 @@ const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx'
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 for (const [title, command, args] of [
   ['build (tsup: ESM + CJS + .d.ts)', npm, ['run', 'build', '--silent']],
-  ['type check (tsc --noEmit, type tests included)', npx, ['tsc', '--noEmit']],
+  ['type check (tsc --noEmit, type tests included; the Bun adapter against @types/bun: tsconfig.bun.json)', npm, ['run', 'typecheck', '--silent']],
   ['package quality (publint, arethetypeswrong, deno check, deno publish --dry-run, typedoc)', npm, ['run', 'check:package', '--silent']],
 ]) {
   const { ok } = step(title, command, args)
@@ -34,12 +35,21 @@ for (const [title, command, args] of [
 }
 
 const rows = []
-for (const cell of cells) {
+for (const cell of testCells) {
   const name = `${cell.runtime}/${cell.backend}`
   if (only.length > 0 && !only.includes(name)) continue
   const report = join(tmp, `${cell.runtime}-${cell.backend}.json`)
-  const [command, ...prefix] = runner(cell.runtime)
-  const result = step(`cell ${name}: ${cell.backend} backend on ${cell.runtime}`, command, [
+  let command, prefix
+  try {
+    ;[command, ...prefix] = runner(cell.runtime)
+  } catch (error) {
+    console.error(`\n✗ cell ${name}: ${error.message}`)
+    rows.push({ name, passed: 0, failed: 1, skipped: 0, ok: false, seconds: '0.0' })
+    continue
+  }
+  // Node cells name their exact version (the machine's Node for `node`, nodeNN for the others).
+  const on = cell.runtime.startsWith('node') ? `Node ${spawnSync(command, ['--version'], { encoding: 'utf8' }).stdout?.trim()}` : cell.runtime
+  const result = step(`cell ${name}: ${cell.backend} backend on ${on}`, command, [
     ...prefix,
     'node_modules/vitest/vitest.mjs',
     'run',
@@ -58,10 +68,10 @@ for (const cell of cells) {
 }
 
 console.log('\nCell matrix (runtime/backend):')
-console.log('  cell        passed  failed  skipped  time')
+console.log('  cell          passed  failed  skipped  time')
 for (const row of rows) {
   console.log(
-    `  ${row.ok ? '✓' : '✗'} ${row.name.padEnd(10)} ${String(row.passed).padStart(6)}  ${String(row.failed).padStart(6)}  ${String(row.skipped).padStart(7)}  ${row.seconds}s`,
+    `  ${row.ok ? '✓' : '✗'} ${row.name.padEnd(12)} ${String(row.passed).padStart(6)}  ${String(row.failed).padStart(6)}  ${String(row.skipped).padStart(7)}  ${row.seconds}s`,
   )
 }
 const total = rows.reduce((sum, row) => ({ passed: sum.passed + row.passed, failed: sum.failed + row.failed, skipped: sum.skipped + row.skipped }), { passed: 0, failed: 0, skipped: 0 })

@@ -4,15 +4,24 @@
  *
  * @packageDocumentation
  */
-export { createBridge } from './bridge.ts'
-export type { Bridge, BridgeOptions, BridgeStats } from './bridge.ts'
-export type { AnyFunction, AnyModule, CallOptions, ExportArgs, ExportName, ExportResult, ModuleHandle } from './types.ts'
-export { AnythreadError, BridgeClosedError, CancelledError, DeadlockError, ModuleLoadError, TimeoutError, WorkerCrashedError } from './errors.ts'
-export type { BlockingPortal, PortalFuture, PortalModuleHandle, PortalOptions, PortalStopOptions } from './portal.ts'
-export { CapacityLimiter, CapacityToken, WouldBlockError, defaultThreadLimiter } from './limiter.ts'
-export type { CapacityLimiterStatistics } from './limiter.ts'
-export { QueueFullError } from './pool.ts'
-export type { PoolOptions } from './pool.ts'
-export { DEFAULT_WAIT_POLICY } from './wait.ts'
-export type { WaitPolicy } from './wait.ts'
-export type { Backend, BootData, ExitInfo, WorkerRuntime, WorkerThread } from './backend.ts'
+export { createBridge } from './host/bridge.ts'
+export type { Bridge, BridgeOptions, BridgeStats } from './host/bridge.ts'
+export type { AnyFunction, AnyModule, CallOptions, ExportArgs, ExportName, ExportResult, ModuleHandle } from './shared/types.ts'
+export {
+  AnythreadError,
+  BridgeClosedError,
+  CancelledError,
+  DeadlockError,
+  ModuleLoadError,
+  QueueFullError,
+  TimeoutError,
+  WorkerCrashedError,
+  WouldBlockError,
+} from './shared/errors.ts'
+export type { BlockingPortal, PortalFuture, PortalModuleHandle, PortalOptions, PortalStopOptions } from './host/portal.ts'
+export { CapacityLimiter, CapacityToken, defaultThreadLimiter } from './host/limiter.ts'
+export type { CapacityLimiterStatistics } from './host/limiter.ts'
+export type { PoolOptions } from './host/pool.ts'
+export { DEFAULT_WAIT_POLICY } from './shared/wait-policy.ts'
+export type { WaitPolicy } from './shared/wait-policy.ts'
+export type { Backend, BootData, ExitInfo, WorkerRuntime, WorkerThread } from './shared/backend.ts'

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { CodecFallback, decodeFrom, encodeInto } from '../src/codec.ts'
+import { CodecFallback, decodeFrom, encodeInto } from '../src/wire/codec/index.ts'
 import { thrown } from './catch.ts'
 
 // ---------------------------------------------------------------------------------------

@@ -10,8 +10,10 @@ describe(`fault matrix (${runtime}/${backendName})`, () => {
       const where = `${row.fault} via ${row.mode}`
       expect(row.outcome, where).toBe(row.expected)
       expect(row.survived, `${where}: next call ${row.nextCall}`).toBe(true)
-      // Deaths and load failures are noticed well under a second; timeouts at their deadline.
-      expect(row.ms, where).toBeLessThan(row.expected === 'TimeoutError' ? 1_200 : 1_000)
+      // Deaths and load failures are noticed, not waited out (these calls have no deadline);
+      // timeouts end near theirs. Bounds on a hang, generous for a busy machine: the times
+      // themselves are measured by `npm run reliability` (docs/RELIABILITY.md).
+      expect(row.ms, where).toBeLessThan(10_000)
     }
     expect(rows.filter((row) => row.skipped === undefined).length).toBeGreaterThanOrEqual(19)
   })

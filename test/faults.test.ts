@@ -20,7 +20,7 @@ describe(`timeouts (${cellName})`, () => {
     expect(error).toBeInstanceOf(TimeoutError)
     expect((error as TimeoutError).timeout).toBe(100)
     expect(ms).toBeGreaterThanOrEqual(99)
-    expect(ms).toBeLessThan(1_000)
+    expect(ms).toBeLessThan(5_000) // a bound on a hang, generous for a busy machine
   })
 
   it('never deliver a late result to a later call', () => {
@@ -62,7 +62,7 @@ describe(`timeouts (${cellName})`, () => {
     handle.runSync('add', 1)
     const { error, ms } = elapsed(() => handle.with({ timeout: 100 }).runSync('slowGetter', 1_500))
     expect(error).toBeInstanceOf(TimeoutError)
-    expect(ms).toBeLessThan(1_000)
+    expect(ms).toBeLessThan(1_400) // before the getter's 1.5 s are up
     expect(handle.runSync('add', 2, 2)).toBe(4)
   })
 
@@ -80,7 +80,7 @@ describe(`worker deaths (${cellName})`, () => {
       handle.runSync('add', 1) // started
       const { error, ms } = elapsed(() => fn(handle))
       expect(error).toBeInstanceOf(WorkerCrashedError)
-      expect(ms).toBeLessThan(1_000)
+      expect(ms).toBeLessThan(10_000) // noticed, not waited out: these calls have no deadline
       expect(handle.runSync('add', 2, 3)).toBe(5) // the next call works on a new worker
       return error
     })

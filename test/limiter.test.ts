@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest'
-import { AnythreadError } from '../src/errors.ts'
-import { CapacityLimiter, CapacityToken, WouldBlockError, defaultThreadLimiter } from '../src/limiter.ts'
+import { AnythreadError, WouldBlockError } from '../src/shared/errors.ts'
+import { CapacityLimiter, CapacityToken, defaultThreadLimiter } from '../src/host/limiter.ts'
 import { thrown } from './catch.ts'
 
 const dispose: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose')

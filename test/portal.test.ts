@@ -90,7 +90,7 @@ describe(`blocking portals (${runtime}/${backendName})`, () => {
 
     it('resolves later, and runs tasks side by side on the portal loop', () => {
       const { tasks } = portalWith()
-      const slow = tasks.startTaskSoon('sleep', 300, 'slow')
+      const slow = tasks.startTaskSoon('sleep', 1_000, 'slow')
       const fast = tasks.startTaskSoon('sleep', 5, 'fast')
       expect(fast.result()).toBe('fast')
       expect(slow.done()).toBe(false) // started first, still running: the tasks overlap
@@ -148,7 +148,7 @@ describe(`blocking portals (${runtime}/${backendName})`, () => {
 
     it('result(timeout) throws TimeoutError and leaves the task running', () => {
       const { tasks } = portalWith()
-      const future = tasks.startTaskSoon('sleep', 200, 'eventually')
+      const future = tasks.startTaskSoon('sleep', 1_000, 'eventually')
       const error = thrown(() => future.result(10))
       expect(error).toBeInstanceOf(TimeoutError)
       expect(error.message).toContain("'sleep' keeps running")

@@ -20,10 +20,10 @@ describe(`whole programs (${runtime}/${backendName})`, () => {
   })
 
   it('exits on its own when it never closes its bridge', () => {
-    const result = runProgram('host-no-close.mjs', 10_000)
+    const result = runProgram('host-no-close.mjs')
     expect(result.error).toBeUndefined() // not killed by the timeout
     expect(result.status).toBe(0)
     expect(result.stdout.trim().split('\n').slice(0, 2)).toEqual(['3', '7'])
-    expect(exitDelay(result)).toBeLessThan(1_000) // within a second of its last line
+    expect(exitDelay(result)).toBeLessThan(5_000) // soon after its last line, not killed at the timeout
   })
 })

@@ -152,7 +152,7 @@ describe(`runSync (${runtime} runtime, ${backendName} backend)`, () => {
     expect(tasks().runSync('nested', backendName, 5)).toBe(105)
   })
 
-  it.skipIf(runtime === 'node')('loads TypeScript worker modules on Deno and Bun', () => {
+  it.skipIf(runtime === 'node' && !(process as any).features?.typescript)('loads TypeScript worker modules on Deno, Bun and Node >= 22.18', () => {
     const typed = bridge().load<typeof import('./fixtures/typed.ts')>(fixture('typed.ts'))
     expect(typed.runSync('norm', { x: 3, y: 4 })).toBe(5)
   })

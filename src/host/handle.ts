@@ -2,11 +2,11 @@
  * A loaded worker module, as the caller holds it: `runSync`, `run` and `with`. The same
  * handle serves a bridge and a portal; only where its calls go (`CallTarget`) differs.
  */
-import { registerCallbacks } from './reverse.ts'
-import type { HostFunctions } from './reverse.ts'
+import { registerCallbacks } from './reverse-server.ts'
+import type { HostFunctions } from './reverse-server.ts'
 import type { PoolCall } from './pool.ts'
-import type { SyncCall } from './sync-caller.ts'
-import type { AnyModule, CallOptions, ModuleHandle } from './types.ts'
+import type { SyncCall } from './blocking-thread.ts'
+import type { AnyModule, CallOptions, ModuleHandle } from '../shared/types.ts'
 import { checkTimeout } from './validate.ts'
 
 /** One `run()` call, as a handle hands it to its target (the pool takes it as it is). */

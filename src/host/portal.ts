@@ -7,19 +7,22 @@
  * A portal is a sync caller that never idles its thread out or replaces it on a timeout,
  * plus tasks that travel through the worker's port (several may run at once) and answer
  * through it. The host reads those answers without its event loop: the worker counts
- * them in the channel (`Slot.TaskAnswers`) and wakes the host like any other answer.
+ * them in the channel and wakes the host like any other answer.
  */
-import { Slot } from './channel.ts'
-import { BridgeClosedError, CancelledError, TimeoutError } from './errors.ts'
+import { BridgeClosedError, CancelledError, TimeoutError } from '../shared/errors.ts'
+import type { AnyModule, CallOptions, ExportArgs, ExportName, ExportResult, ModuleHandle } from '../shared/types.ts'
+import { now } from '../shared/wait-policy.ts'
+import { BlockingThread } from './blocking-thread.ts'
+import type { BlockingThreadOptions, SyncCall } from './blocking-thread.ts'
 import { Handle } from './handle.ts'
 import type { AsyncCall, CallTarget } from './handle.ts'
-import { registerCallbacks } from './reverse.ts'
-import type { HostFunctions } from './reverse.ts'
-import { SyncCaller } from './sync-caller.ts'
-import type { SyncCall, SyncCallerOptions } from './sync-caller.ts'
-import type { AnyModule, CallOptions, ExportArgs, ExportName, ExportResult, ModuleHandle } from './types.ts'
-import { checkTimeout } from './validate.ts'
-import { now, schedule } from './wait.ts'
+import { CancelWatch, KeepAlive, asyncDisposeSymbol, disposeSymbol } from './lifetime.ts'
+import { ModuleIds } from './modules.ts'
+import { Future } from './portal-future.ts'
+import type { FutureOwner } from './portal-future.ts'
+import { registerCallbacks } from './reverse-server.ts'
+import type { HostFunctions } from './reverse-server.ts'
+import { deadlineAt, onEvents, schedule } from './wait.ts'
 import { answerValue } from './worker-slot.ts'
 import type { CallRequest, WorkerSlot } from './worker-slot.ts'
 
@@ -105,7 +108,7 @@ export interface BlockingPortal {
 
 /** What a portal takes from its bridge. */
 export interface PortalConfig {
-  readonly caller: Omit<SyncCallerOptions, 'idleTimeout'>
+  readonly caller: BlockingThreadOptions
   readonly host: HostFunctions
   readonly defaultTimeout: number
   readonly cancelGrace: number
@@ -124,13 +127,9 @@ interface PostedTask {
   readonly release: (() => void) | undefined
 }
 
-const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose')
-const asyncDisposeSymbol: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')
-const ignore = (): void => {}
-
-export class Portal implements BlockingPortal, CallTarget {
-  private readonly caller: SyncCaller
-  private readonly moduleIds = new Map<string, number>()
+export class Portal implements BlockingPortal, CallTarget, FutureOwner {
+  private readonly thread: BlockingThread
+  private readonly modules = new ModuleIds()
   private readonly tasks = new Map<number, PostedTask>()
   /** Futures not settled yet: while there are any, the process is kept alive. */
   private unsettled = 0
@@ -138,21 +137,17 @@ export class Portal implements BlockingPortal, CallTarget {
   private state: 'running' | 'stopping' | 'stopped' = 'running'
   /** The worker whose task answers an event-loop watcher waits for, if any. */
   private watching: WorkerSlot | undefined
-  private keepAlive: ReturnType<typeof setInterval> | undefined
+  private readonly keepAlive = new KeepAlive()
   readonly host: HostFunctions
   readonly defaultTimeout: number
 
   constructor(private readonly config: PortalConfig) {
     this.host = config.host
     this.defaultTimeout = config.defaultTimeout
-    this.caller = new SyncCaller({
-      ...config.caller,
-      idleTimeout: Infinity,
-      replaceStuck: false,
-      owner: 'this portal',
-      onTaskAnswer: (id, kind, values) => this.answered(id, kind, values),
-      onWorkerExit: (worker) => this.workerDied(worker),
-    })
+    // A portal's thread is never replaced after a timeout nor idled out: it keeps its
+    // module state until the portal stops.
+    const options = { ...config.caller, onTaskAnswer: (id: number, kind: number, values: unknown[]) => this.answered(id, kind, values) }
+    this.thread = new BlockingThread(options, 'this portal', (worker) => this.workerDied(worker))
   }
 
   get running(): boolean {
@@ -161,18 +156,13 @@ export class Portal implements BlockingPortal, CallTarget {
 
   /** Live threads: 0 or 1. */
   get threads(): number {
-    return this.caller.threads
+    return this.thread.threads
   }
 
   load<M = AnyModule>(url: string | URL): PortalModuleHandle<M> {
     this.assertOpen()
     const href = this.config.resolveUrl(url)
-    let id = this.moduleIds.get(href)
-    if (id === undefined) {
-      id = this.moduleIds.size + 1
-      this.moduleIds.set(href, id)
-    }
-    return new PortalHandle<M>(this, id, href, {})
+    return new PortalHandle<M>(this, this.modules.idFor(href), href, {})
   }
 
   startTaskSoon(module: PortalModuleHandle<never> | string | URL, name: string, ...args: unknown[]): PortalFuture<never> {
@@ -190,16 +180,16 @@ export class Portal implements BlockingPortal, CallTarget {
   stop(options?: PortalStopOptions): void {
     if (this.state !== 'running') return
     const cancelRemaining = options?.cancelRemaining === true
-    const worker = this.caller.current
+    const worker = this.thread.worker
     // Not from inside a call on this portal: its thread would be stopped under that call.
-    this.caller.assertCanBlock('portal.stop()')
+    this.thread.assertCanBlock('portal.stop()')
     this.state = 'stopping' // from here on, new calls are refused
     if (cancelRemaining) {
       for (const task of [...this.tasks.values()]) task.future.cancel(new CancelledError('The task was cancelled: its portal was stopped'))
     }
     if (worker !== undefined && this.tasks.size > 0) {
       const deadline = cancelRemaining ? now() + this.config.cancelGrace : Infinity
-      const outcome = this.caller.block(worker, () => this.answersRead(worker) && !this.hasTasksOn(worker), deadline)
+      const outcome = this.thread.block(worker, () => this.answersRead(worker) && !this.hasTasksOn(worker), deadlineAt(deadline))
       if (outcome === 'dead') this.workerDied(worker)
     }
     this.shutdown(new BridgeClosedError('The portal was stopped before this task finished'))
@@ -210,7 +200,7 @@ export class Portal implements BlockingPortal, CallTarget {
     if (this.state === 'stopped') return
     this.state = 'stopped'
     for (const [id, task] of [...this.tasks]) this.fail(id, task, reason)
-    this.caller.close() // after: a backend may report the thread's exit synchronously
+    this.thread.close() // after: a backend may report the thread's exit synchronously
     this.release()
     this.config.onStopped(this)
   }
@@ -235,7 +225,7 @@ export class Portal implements BlockingPortal, CallTarget {
   }
 
   callSync(call: SyncCall): unknown {
-    return this.caller.call(call)
+    return this.thread.call(call)
   }
 
   callAsync(call: AsyncCall): Promise<unknown> {
@@ -253,14 +243,17 @@ export class Portal implements BlockingPortal, CallTarget {
    * worker untouched) if an argument cannot be cloned.
    */
   launch(call: CallRequest, release: (() => void) | undefined, cancelOn: { signal?: AbortSignal; timeout: number }): Future<unknown> {
-    const worker = this.caller.ensureWorker()
+    const worker = this.thread.ensure()
     const id = ++this.lastTaskId
     worker.postTask(id, call)
     const future = new Future<unknown>(this, id)
     this.tasks.set(id, { future, worker, url: call.url, name: call.name, release })
     this.unsettled++
-    this.keepAlive ??= setInterval(ignore, 1 << 30)
-    future.watchCancellation(cancelOn, call, this.config.caller.backend)
+    this.keepAlive.hold()
+    if (cancelOn.signal !== undefined || Number.isFinite(cancelOn.timeout)) {
+      const watch = new CancelWatch({ ...cancelOn, name: call.name, url: call.url }, this.config.caller, () => worker.booting, (reason) => future.cancel(reason))
+      future.onSettled(() => watch.stop())
+    }
     this.watch(worker)
     return future
   }
@@ -270,8 +263,8 @@ export class Portal implements BlockingPortal, CallTarget {
     const task = this.tasks.get(future.id)
     if (task === undefined) return
     const worker = task.worker
-    this.caller.assertCanBlock('future.result()', true)
-    const outcome = this.caller.block(worker, () => this.answersRead(worker) && future.done(), now() + timeout)
+    this.thread.assertCanBlock('future.result()', true)
+    const outcome = this.thread.block(worker, () => this.answersRead(worker) && future.done(), deadlineAt(now() + timeout))
     if (outcome === 'dead') this.workerDied(worker)
     if (outcome === 'timeout') {
       throw new TimeoutError(`future.result() timed out after ${timeout} ms ('${task.name}' keeps running; wait again or cancel it)`, timeout)
@@ -344,38 +337,28 @@ export class Portal implements BlockingPortal, CallTarget {
   private watch(worker: WorkerSlot): void {
     if (this.watching === worker) return
     this.watching = worker
-    const slots = worker.channel.slots
-    Atomics.add(slots, Slot.HostWaits, 1) // the worker must notify its answers
-    const loop = (): void => {
-      for (;;) {
-        if (this.unsettled === 0 || this.watching !== worker || !this.hasTasksOn(worker)) {
-          Atomics.sub(slots, Slot.HostWaits, 1)
-          if (this.watching === worker) this.watching = undefined
-          return
-        }
-        const wake = Atomics.load(slots, Slot.Wake)
-        if (!this.answersRead(worker)) {
-          schedule(this.config.caller.backend, loop, 1) // an answer still moving through the port
-          return
-        }
-        if (worker.dead) {
-          this.workerDied(worker)
-          continue
-        }
-        const waiting = Atomics.waitAsync(slots, Slot.Wake, wake)
-        if (waiting.async) {
-          waiting.value.then(loop)
-          return
-        }
+    worker.channel.holdNotify(true) // the worker must notify its answers
+    onEvents(worker, () => {
+      if (worker.dead) this.workerDied(worker)
+      if (this.unsettled === 0 || this.watching !== worker || !this.hasTasksOn(worker)) {
+        worker.channel.holdNotify(false)
+        if (this.watching === worker) this.watching = undefined
+        return true
       }
-    }
-    loop()
+      if (!this.answersRead(worker)) {
+        // An answer still moving through the port: look again soon.
+        this.watching = undefined
+        worker.channel.holdNotify(false)
+        schedule(this.config.caller.backend, () => this.watch(worker), 1)
+        return true
+      }
+      return false
+    })
   }
 
   /** Lets the process exit: nothing is owed any more. */
   private release(): void {
-    if (this.keepAlive !== undefined) clearInterval(this.keepAlive)
-    this.keepAlive = undefined
+    this.keepAlive.release()
   }
 }
 
@@ -412,97 +395,5 @@ class PortalHandle<M> extends Handle<M> implements PortalModuleHandle<M> {
 
   protected override derive(options: CallOptions): Handle<M> {
     return new PortalHandle<M>(this.portal, this.moduleId, this.url, options)
-  }
-}
-
-const Pending = 0
-const Fulfilled = 1
-const Rejected = 2
-
-export class Future<T> implements PortalFuture<T> {
-  private outcome = Pending
-  private isCancelled = false
-  private value: unknown
-  /** Made on the first `then()`: a future only ever blocked on needs no Promise. */
-  private settled: { promise: Promise<T>; resolve: (value: T) => void; reject: (error: unknown) => void } | undefined
-  private stopWatching: (() => void) | undefined
-
-  constructor(
-    private readonly portal: Portal,
-    /** The task's number on its portal. */
-    readonly id: number,
-  ) {}
-
-  /** The future as a Promise. */
-  get promise(): Promise<T> {
-    if (this.settled === undefined) {
-      if (this.outcome === Fulfilled) return Promise.resolve(this.value as T)
-      if (this.outcome === Rejected) return Promise.reject(this.value)
-      let resolve!: (value: T) => void
-      let reject!: (error: unknown) => void
-      const promise = new Promise<T>((yes, no) => {
-        resolve = yes
-        reject = no
-      })
-      this.settled = { promise, resolve, reject }
-    }
-    return this.settled.promise
-  }
-
-  /** Cancels on `signal` or after `timeout` ms. */
-  watchCancellation(on: { signal?: AbortSignal; timeout: number }, call: CallRequest, backend: SyncCallerOptions['backend']): void {
-    const { signal, timeout } = on
-    const onAbort = (): void => void this.cancel(signal!.reason)
-    signal?.addEventListener('abort', onAbort, { once: true })
-    const timer = Number.isFinite(timeout)
-      ? schedule(backend, () => this.cancel(new TimeoutError(`run('${call.name}') on ${call.url} timed out after ${timeout} ms`, timeout)), timeout)
-      : undefined
-    if (signal === undefined && timer === undefined) return
-    this.stopWatching = () => {
-      signal?.removeEventListener('abort', onAbort)
-      if (timer !== undefined) clearTimeout(timer as ReturnType<typeof setTimeout>)
-    }
-  }
-
-  /** Settles once; returns false if it had settled already. */
-  settle(ok: boolean, value: unknown, cancelled = false): boolean {
-    if (this.outcome !== Pending) return false
-    this.outcome = ok ? Fulfilled : Rejected
-    this.isCancelled = cancelled
-    this.value = value
-    this.stopWatching?.()
-    this.stopWatching = undefined
-    if (ok) this.settled?.resolve(value as T)
-    else this.settled?.reject(value)
-    return true
-  }
-
-  result(timeout?: number): T {
-    const limit = checkTimeout(timeout, 'result(timeout)')
-    if (this.outcome === Pending) this.portal.waitFor(this as Future<unknown>, limit)
-    if (this.outcome === Fulfilled) return this.value as T
-    throw this.value
-  }
-
-  then<R1 = T, R2 = never>(
-    onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
-    onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,
-  ): Promise<R1 | R2> {
-    return this.promise.then(onFulfilled, onRejected)
-  }
-
-  done(): boolean {
-    if (this.outcome === Pending) this.portal.poll(this as Future<unknown>)
-    return this.outcome !== Pending
-  }
-
-  cancelled(): boolean {
-    return this.isCancelled
-  }
-
-  cancel(reason: unknown = new CancelledError('The task was cancelled')): boolean {
-    if (this.outcome !== Pending) return false
-    this.portal.cancelled(this as Future<unknown>, reason)
-    return true
   }
 }

@@ -2,24 +2,26 @@
  * `createBridge()`: the host's entry point. A bridge owns one worker thread that serves
  * `runSync` calls (started on the first call, reused after) and the modules loaded on it.
  */
-import type { Backend } from './backend.ts'
-import { DEFAULT_MAX_INLINE_BYTES } from './channel.ts'
-import { BridgeClosedError } from './errors.ts'
+import type { Backend } from '../shared/backend.ts'
+import { DEFAULT_MAX_INLINE_BYTES } from '../wire/protocol.ts'
+import { BridgeClosedError } from '../shared/errors.ts'
 import { defaultThreadLimiter } from './limiter.ts'
 import type { CapacityLimiter, CapacityLimiterStatistics } from './limiter.ts'
 import { Pool } from './pool.ts'
-import type { HostFunctions } from './reverse.ts'
+import type { HostFunctions } from './reverse-server.ts'
 import type { PoolOptions } from './pool.ts'
 import { Handle } from './handle.ts'
 import type { AsyncCall, CallTarget } from './handle.ts'
 import { Portal } from './portal.ts'
 import type { BlockingPortal, PortalOptions } from './portal.ts'
+import type { BlockingThreadOptions, SyncCall } from './blocking-thread.ts'
 import { SyncCaller } from './sync-caller.ts'
-import type { SyncCall, SyncCallerOptions } from './sync-caller.ts'
-import type { AnyModule, ModuleHandle } from './types.ts'
+import type { AnyModule, ModuleHandle } from '../shared/types.ts'
 import { checkCount, checkTimeout } from './validate.ts'
-import { resolveWaitPolicy } from './wait.ts'
-import type { WaitPolicy } from './wait.ts'
+import { resolveWaitPolicy } from '../shared/wait-policy.ts'
+import type { WaitPolicy } from '../shared/wait-policy.ts'
+import { asyncDisposeSymbol, disposeSymbol } from './lifetime.ts'
+import { ModuleIds, toModuleUrl } from './modules.ts'
 
 /** Options of {@link createBridge}. */
 export interface BridgeOptions {
@@ -71,7 +73,7 @@ export interface BridgeOptions {
 export interface Bridge {
   /**
    * Loads a worker module (lazily: nothing runs until the first call). Pass the module's
-   * type to check calls: `bridge.load<typeof import('./tasks.js')>(new URL('./tasks.js', import.meta.url))`.
+   * type to check calls: `bridge.load<typeof import('../tasks.js')>(new URL('./tasks.js', import.meta.url))`.
    * @param url an absolute URL (`file:` or `data:`), or an absolute file path.
    */
   load<M = AnyModule>(url: string | URL): ModuleHandle<M>
@@ -108,9 +110,6 @@ export interface BridgeStats {
   readonly limiter: CapacityLimiterStatistics
 }
 
-const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose')
-const asyncDisposeSymbol: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Symbol.for('Symbol.asyncDispose')
-
 /** Creates a bridge. The backend is chosen explicitly: `createBridge({ backend: nodeBackend() })`. */
 export function createBridge(options: BridgeOptions): Bridge {
   return new BridgeImpl(options)
@@ -118,7 +117,7 @@ export function createBridge(options: BridgeOptions): Bridge {
 
 class BridgeImpl implements Bridge, CallTarget {
   readonly caller: SyncCaller
-  private readonly callerOptions: Omit<SyncCallerOptions, 'idleTimeout'>
+  private readonly callerOptions: BlockingThreadOptions
   private readonly portals = new Set<Portal>()
   readonly limiter: CapacityLimiter
   private poolOptions: ConstructorParameters<typeof Pool>[0]
@@ -128,7 +127,7 @@ class BridgeImpl implements Bridge, CallTarget {
   readonly defaultTimeout: number
   private readonly backend: Backend
   private readonly protocols: readonly string[]
-  private readonly moduleIds = new Map<string, number>()
+  private readonly modules = new ModuleIds()
   private closed = false
   calls = 0
 
@@ -175,6 +174,7 @@ class BridgeImpl implements Bridge, CallTarget {
       idleTimeout: checkTimeout(pool.idleTimeout ?? (options.backend.canUnref ? 10_000 : 250), 'pool.idleTimeout'),
       maxQueue: checkCount(pool.maxQueue ?? Infinity, 'pool.maxQueue', 0),
       cancelGrace: checkTimeout(pool.cancelGrace ?? 1_000, 'pool.cancelGrace'),
+      startupTimeout: this.callerOptions.startupTimeout,
     }
     if (this.poolOptions.minThreads > this.poolOptions.maxThreads) {
       throw new RangeError(`pool.minThreads (${this.poolOptions.minThreads}) exceeds pool.maxThreads (${this.poolOptions.maxThreads})`)
@@ -189,12 +189,7 @@ class BridgeImpl implements Bridge, CallTarget {
   load<M = AnyModule>(url: string | URL): ModuleHandle<M> {
     this.assertOpen()
     const href = toModuleUrl(url, this.protocols)
-    let id = this.moduleIds.get(href)
-    if (id === undefined) {
-      id = this.moduleIds.size + 1
-      this.moduleIds.set(href, id)
-    }
-    return new Handle<M>(this, id, href, {})
+    return new Handle<M>(this, this.modules.idFor(href), href, {})
   }
 
   startBlockingPortal(options: PortalOptions = {}): BlockingPortal {
@@ -261,25 +256,4 @@ class BridgeImpl implements Bridge, CallTarget {
   async [asyncDisposeSymbol](): Promise<void> {
     this.close()
   }
-}
-
-/** Resolves what `load()` was given to an absolute URL on an allowed scheme. */
-function toModuleUrl(url: string | URL, protocols: readonly string[]): string {
-  let parsed: URL
-  if (url instanceof URL) parsed = url
-  else if (typeof url !== 'string') throw new TypeError(`load(): expected a URL or an absolute path, got ${typeof url}`)
-  else if (url.startsWith('/')) parsed = new URL(`file://${encodeURI(url).replace(/[?#]/g, encodeURIComponent)}`)
-  else if (/^[A-Za-z]:[\\/]/.test(url)) parsed = new URL(`file:///${encodeURI(url.replace(/\\/g, '/'))}`)
-  else if (URL.canParse?.(url) ?? /^[a-z][a-z0-9+.-]*:/i.test(url)) parsed = new URL(url)
-  else {
-    throw new TypeError(
-      `load(): '${url}' is relative; pass an absolute URL, e.g. new URL('${url}', import.meta.url)`,
-    )
-  }
-  if (!protocols.includes(parsed.protocol)) {
-    throw new TypeError(
-      `load(): ${parsed.protocol} URLs are not allowed (allowed: ${protocols.join(', ')}); set allowedProtocols to permit them`,
-    )
-  }
-  return parsed.href
 }

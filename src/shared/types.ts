@@ -1,7 +1,7 @@
-import type { CapacityLimiter } from './limiter.ts'
+import type { CapacityLimiter } from '../host/limiter.ts'
 
 /**
- * Types that flow from a worker module to its caller: `bridge.load<typeof import('./m.js')>()`
+ * Types that flow from a worker module to its caller: `bridge.load<typeof import('../m.js')>()`
  * checks export names and argument types and gives each call its awaited return type.
  */
 

@@ -3,14 +3,16 @@
  * pool thread and returns a Promise, so the caller's event loop keeps running.
  *
  * Each pool worker has its own channel, the same as the sync caller's. The host does not
- * block: it awaits `Atomics.waitAsync` on the channel's state word, which the worker
- * notifies when it answers (and its death hook notifies when it dies). A thread that
- * dies without a hook is reported by the runtime's exit event, which can run here
+ * block: it waits on the channel's event count without blocking (`wait.ts` `onEvents`),
+ * which the worker bumps when it answers (and its death hook when it dies). A thread
+ * that dies without a hook is reported by the runtime's exit event, which can run here
  * because this side never blocks.
  */
-import { Slot } from './channel.ts'
-import { AnythreadError, BridgeClosedError, TimeoutError, WorkerCrashedError } from './errors.ts'
-import { now, schedule } from './wait.ts'
+import { BridgeClosedError, QueueFullError, WorkerCrashedError } from '../shared/errors.ts'
+import { now } from '../shared/wait-policy.ts'
+import { PORT_PATIENCE_MILLIS } from '../wire/protocol.ts'
+import { CancelWatch, KeepAlive } from './lifetime.ts'
+import { drained, onEvents, schedule } from './wait.ts'
 import { WorkerSlot } from './worker-slot.ts'
 import type { CallRequest, SlotOptions } from './worker-slot.ts'
 
@@ -31,12 +33,6 @@ export interface PoolOptions {
   readonly cancelGrace?: number
 }
 
-/** How long the pool waits for an answer that its state says went through the port. */
-const PORT_PATIENCE_MILLIS = 5_000
-
-/** A full pool queue refused a task. */
-export class QueueFullError extends AnythreadError {}
-
 /** What limits how many tasks run at once: a `CapacityLimiter`. */
 export interface TokenSource {
   acquire(options?: { signal?: AbortSignal }): Promise<{ release(): void }>
@@ -56,6 +52,7 @@ interface ResolvedPoolOptions extends SlotOptions {
   readonly idleTimeout: number
   readonly maxQueue: number
   readonly cancelGrace: number
+  readonly startupTimeout: number
 }
 
 /** A task from `run()` to its settlement. */
@@ -63,13 +60,13 @@ class Task {
   worker: PoolWorker | undefined
   seq = 0
   token: { release(): void } | undefined
-  timer: unknown
+  /** Its signal and deadline; the deadline does not count a thread's start-up. */
+  watch: CancelWatch | undefined
   settled = false
   /** The caller gave up (signal or deadline); the first reason wins. */
   cancelled = false
   /** Counted out of the pool's in-flight tasks (its thread is done with it). */
   done = false
-  private onAbort: (() => void) | undefined
 
   constructor(
     readonly call: PoolCall,
@@ -77,24 +74,10 @@ class Task {
     private readonly reject: (error: unknown) => void,
   ) {}
 
-  /** Calls `cancel` with the reason when the signal aborts or the deadline passes. */
-  watchCancellation(cancel: (reason: unknown, kind: 'abort' | 'timeout') => void, backend: SlotOptions['backend']): void {
-    const { signal, timeout } = this.call
-    if (signal !== undefined) {
-      this.onAbort = () => cancel(signal.reason, 'abort')
-      signal.addEventListener('abort', this.onAbort, { once: true })
-    }
-    if (Number.isFinite(timeout)) {
-      const reason = new TimeoutError(`run('${this.call.name}') on ${this.call.url} timed out after ${timeout} ms`, timeout)
-      this.timer = schedule(backend, () => cancel(reason, 'timeout'), timeout)
-    }
-  }
-
   /** Stops listening for the signal and the deadline. */
   stopWatching(): void {
-    if (this.onAbort !== undefined) this.call.signal?.removeEventListener('abort', this.onAbort)
-    if (this.timer !== undefined) clearTimeout(this.timer as ReturnType<typeof setTimeout>)
-    this.onAbort = this.timer = undefined
+    this.watch?.stop()
+    this.watch = undefined
   }
 
   settle(ok: boolean, value: unknown): void {
@@ -129,7 +112,7 @@ export class Pool {
   private queueHead = 0
   /** Tasks not settled yet. */
   inFlight = 0
-  private keepAlive: ReturnType<typeof setInterval> | undefined
+  private readonly keepAlive = new KeepAlive()
   private idleTimer: unknown
   private closed = false
   /** Tasks completed, for statistics. */
@@ -149,9 +132,12 @@ export class Pool {
     return new Promise((resolve, reject) => {
       if (call.signal?.aborted) return reject(call.signal.reason)
       const task = new Task(call, resolve, reject)
-      task.watchCancellation((reason, kind) => this.cancel(task, reason, kind), this.options.backend)
+      if (call.signal !== undefined || Number.isFinite(call.timeout)) {
+        const starting = (): boolean => task.worker?.slot.starting(task.seq) === true
+        task.watch = new CancelWatch(call, this.options, starting, (reason, kind) => this.cancel(task, reason, kind))
+      }
       this.inFlight++
-      this.holdProcess()
+      this.keepAlive.hold()
       if (call.limiter === undefined) return this.enqueue(task)
       this.waitingForToken.add(task)
       call.limiter.acquire(call.signal === undefined ? undefined : { signal: call.signal }).then(
@@ -186,7 +172,7 @@ export class Pool {
     for (const worker of workers) worker.slot.retire('bridge closed')
     for (const task of pending) if (task !== undefined) this.finish(task, false, closing)
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer as ReturnType<typeof setTimeout>)
-    this.releaseProcess()
+    this.keepAlive.release()
   }
 
   private enqueue(task: Task): void {
@@ -251,19 +237,16 @@ export class Pool {
   /** Waits, without blocking, for the worker to answer task `task`. */
   private watch(worker: PoolWorker, task: Task): void {
     const { slot } = worker
-    const slots = slot.channel.slots
-    for (;;) {
-      if (worker.task !== task || task.worker !== worker) return // cancelled and moved on
-      // Read the event count before checking, or an answer landing in between is missed.
-      const wake = Atomics.load(slots, Slot.Wake)
-      if (slot.answered(task.seq)) return this.complete(worker, task)
-      if (slot.dead) return this.crashed(worker)
-      const waiting = Atomics.waitAsync(slots, Slot.Wake, wake)
-      if (waiting.async) {
-        waiting.value.then(() => this.watch(worker, task))
-        return
+    onEvents(slot, () => {
+      if (worker.task !== task || task.worker !== worker) return true // cancelled and moved on
+      if (slot.answered(task.seq)) this.complete(worker, task)
+      else if (slot.dead) this.crashed(worker)
+      else {
+        task.watch?.startupChanged(slot.starting(task.seq))
+        return false
       }
-    }
+      return true
+    })
   }
 
   private complete(worker: PoolWorker, task: Task, patience = now() + PORT_PATIENCE_MILLIS): void {
@@ -331,26 +314,18 @@ export class Pool {
    * until then), then frees the thread; past the grace period, replaces the thread.
    */
   private drain(worker: PoolWorker, task: Task, reason: unknown, deadline: number): void {
-    const slots = worker.slot.channel.slots
-    const busy = Atomics.load(slots, Slot.Busy)
-    if (busy !== 0 && !worker.slot.dead && now() < deadline) {
-      const waiting = Atomics.waitAsync(slots, Slot.Busy, busy, Math.max(1, deadline - now()))
-      const again = (): void => this.drain(worker, task, reason, deadline)
-      if (waiting.async) waiting.value.then(again)
-      else again()
-      return
-    }
-    if (busy === 0 && !worker.slot.dead) {
-      worker.task = undefined
-      this.makeIdle(worker)
-    } else {
-      // It ignored the cancellation past the grace period, or died.
-      this.retire(worker, worker.slot.dead ? 'died' : 'ignored a cancellation past cancelGrace')
-    }
-    this.finish(task, false, reason)
-    this.dispatch()
+    void drained(worker.slot, deadline).then((free) => {
+      if (free) {
+        worker.task = undefined
+        this.makeIdle(worker)
+      } else {
+        // It ignored the cancellation past the grace period, or died.
+        this.retire(worker, worker.slot.dead ? 'died' : 'ignored a cancellation past cancelGrace')
+      }
+      this.finish(task, false, reason)
+      this.dispatch()
+    })
   }
-
 
   /**
    * Ends a task: settles its promise (unless `abandonOnCancel` did already), gives back
@@ -361,7 +336,7 @@ export class Pool {
     task.settle(ok, value)
     if (task.done) return
     task.done = true
-    if (--this.inFlight === 0) this.releaseProcess()
+    if (--this.inFlight === 0) this.keepAlive.release()
   }
 
   /** A thread died with a task on it: fail the task, replace the thread, keep going. */
@@ -380,7 +355,7 @@ export class Pool {
     })
     if (this.options.backend.canUnref) slot.thread.unref()
     // The pool always awaits its workers' answers with waitAsync: they must always notify.
-    Atomics.store(slot.channel.slots, Slot.HostWaits, 1)
+    slot.channel.holdNotify(true)
     const worker = new PoolWorker(slot)
     this.workers.add(worker)
     return worker
@@ -419,19 +394,5 @@ export class Pool {
       if (Number.isFinite(next)) this.idleTimer = schedule(this.options.backend, check, Math.max(1, next))
     }
     this.idleTimer = schedule(this.options.backend, check, this.options.idleTimeout)
-  }
-
-  /**
-   * Keeps the process alive while tasks are in flight: a pending `Atomics.waitAsync` does
-   * not, on Node and Deno, and idle pool threads are unref'd.
-   */
-  private holdProcess(): void {
-    if (this.keepAlive === undefined) this.keepAlive = setInterval(() => {}, 1 << 30)
-  }
-
-  private releaseProcess(): void {
-    if (this.keepAlive === undefined) return
-    clearInterval(this.keepAlive)
-    this.keepAlive = undefined
   }
 }

@@ -18,7 +18,7 @@ export interface CallTracker {
   readonly reverse: ReverseClient
 }
 
-import type { ReverseClient } from './reverse.ts'
+import type { ReverseClient } from './reverse-client.ts'
 
 const KEY = Symbol.for('anythread.worker.calls.v1')
 

@@ -1,5 +1,6 @@
 /**
- * The wait policy: how a thread waits for the other side of the channel.
+ * The wait policy: how a thread waits for the other side of the channel. Both threads
+ * read it (the worker its `workerSpinMicros`); the host's waits live in `host/wait.ts`.
  *
  * Parking on a futex costs 25–50 µs per round trip on a small machine, while a call into
  * a warm worker takes about 1 µs. So both sides spin on `Atomics.load` for a short,
@@ -52,49 +53,5 @@ export function resolveWaitPolicy(partial: Partial<WaitPolicy> | undefined): Wai
   return Object.freeze(policy)
 }
 
-/**
- * Decides how long the next wait spins before parking. While calls are answered within
- * the full spin budget, spin the full budget. After a few calls in a row that were not,
- * spin only the minimum, so a slow call costs almost no CPU; but spin the full budget on
- * one call in sixteen, as a probe, and go back to full spins as soon as a probe is
- * answered within it. (Judging by measured call times would lock into the slow mode:
- * once the host parks, every call also pays the wake-up and looks slow.)
- */
-export class AdaptiveSpin {
-  private slow = false
-  private misses = 0
-  private calls = 0
-  private probing = true
-
-  constructor(
-    private readonly maxMicros: number,
-    private readonly minMicros: number,
-  ) {}
-
-  /** The spin budget for the next wait, in milliseconds (the unit of performance.now). */
-  budgetMillis(): number {
-    this.probing = !this.slow || (++this.calls & 15) === 0
-    return (this.probing ? this.maxMicros : this.minMicros) / 1000
-  }
-
-  /** Records whether the last wait was answered while it still spun. */
-  record(answeredWhileSpinning: boolean): void {
-    if (!this.probing) return
-    if (answeredWhileSpinning) {
-      this.slow = false
-      this.misses = 0
-    } else if (++this.misses >= 4) {
-      this.slow = true
-    }
-  }
-}
-
+/** A monotonic clock in milliseconds, with sub-millisecond precision. */
 export const now: () => number = () => performance.now()
-
-/** A timer that does not keep the process alive (the backend unrefs it where timers are numbers). */
-export function schedule(backend: { unrefTimer?(timer: unknown): void }, fn: () => void, delay: number): unknown {
-  const timer = setTimeout(fn, delay)
-  if (backend.unrefTimer) backend.unrefTimer(timer)
-  else (timer as { unref?: () => void }).unref?.()
-  return timer
-}

@@ -10,24 +10,30 @@
  * request are checked in opposite orders on the two sides (Dekker), so no request is
  * ever missed and a doorbell is only sent when needed.
  */
-import type { BootData, WorkerRuntime } from './backend.ts'
-import { Channel, DOORBELL, Flag, Inbox, Life, Phase, RequestSlots, ResponseSlots, Slot, WorkerIdle, phaseOf, postValues, seqOf, stateOf, unpackValues } from './channel.ts'
-import type { Packed, PortMessage } from './channel.ts'
-import { CALLBACK_ID, cancelReason, installTracker, isTransfer } from './worker-state.ts'
-import { CALLBACK_KEY, ReverseClient } from './reverse.ts'
-import type { CallTracker } from './worker-state.ts'
-import { now } from './wait.ts'
-import { errorMessage, plainError, portable } from './errors.ts'
+import type { BootData, WorkerRuntime } from '../shared/backend.ts'
+import { errorMessage, plainError, portable } from '../shared/errors.ts'
+import { now } from '../shared/wait-policy.ts'
+import { Channel } from '../wire/channel.ts'
+import { Inbox, postValues, unpackValues } from '../wire/port.ts'
+import { CALLBACK_KEY, DOORBELL, Flag, RequestSlots, ResponseSlots, WorkerIdle } from '../wire/protocol.ts'
+import type { ModuleErrorDetail, Packed, PortMessage, Request } from '../wire/protocol.ts'
+import { ReverseClient } from './reverse-client.ts'
+import { CALLBACK_ID, cancelReason, installTracker, isTransfer } from './state.ts'
+import type { CallTracker } from './state.ts'
 
 type Module = Record<string, unknown>
+/** A module namespace in a box: a namespace that exports `then` is a thenable, and must never be resolved with. */
+type Boxed = { readonly module: Module }
 
-/** What a request carries, in order. */
-export type Request = [moduleId: number, url: string | undefined, name: string, ...args: unknown[]]
-
-/** The payload of a `Flag.ModuleError` response. */
-export interface ModuleErrorDetail {
-  readonly message: string
-  readonly cause?: unknown
+/**
+ * Imports `url` without ever resolving a Promise with its namespace. A module that exports
+ * `then` makes its namespace a thenable, so `await import(url)` would call that export (and
+ * hang, or get what it returns); a one-line wrapper module hands the namespace over in a box.
+ * The wrapper is a base64 `data:` URL, the one form Node, Deno and Bun all import.
+ */
+function importBoxed(url: string): Promise<Boxed> {
+  const source = `import * as module from ${JSON.stringify(url)}; export const box = { module }`
+  return import(`data:text/javascript;base64,${btoa(source)}`).then((wrapper: { box: Boxed }) => wrapper.box)
 }
 
 const RETURN_LABEL = (): string => 'The return value'
@@ -42,7 +48,7 @@ class Server {
   private readonly port: MessagePort
   private readonly inbox: Inbox
   private readonly modules = new Map<number, Module>()
-  private readonly loading = new Map<number, Promise<Module>>()
+  private readonly loading = new Map<number, Promise<Boxed>>()
   private readonly spinMillis: number
   private readonly maxInlineBytes: number
   private readonly calls: CallTracker
@@ -63,14 +69,14 @@ class Server {
       // A host blocked in runSync on us serves inline; one on its event loop needs the
       // doorbell. (If the host unblocks just after this check, it sees the request pending
       // as it leaves and serves it then.)
-      if (Atomics.load(channel.slots, Slot.HostBlocked) !== 0) channel.wakeHost()
+      if (channel.hostIsBlocked) channel.wakeHost()
       else doorbell.postMessage(0)
     })
     this.calls = {
       activeSeq: 0,
       reverse,
       controllers: new Map(),
-      isCancelled: (seq) => reasons.has(seq) || channel.load(Slot.Cancel) === seq,
+      isCancelled: (seq) => reasons.has(seq) || channel.cancelledSeq === seq,
       reasonFor: (seq) => reasons.get(seq) ?? cancelReason('timeout'),
     }
     installTracker(this.calls)
@@ -83,7 +89,7 @@ class Server {
       if (message === DOORBELL) this.pump()
       else this.inbox.accept(message)
     }
-    this.channel.store(Slot.Life, Life.Ready)
+    this.channel.markReady()
     this.pump()
   }
 
@@ -94,43 +100,40 @@ class Server {
   private readonly pump = (): void => {
     const channel = this.channel
     for (;;) {
-      channel.store(Slot.WorkerIdle, WorkerIdle.Awake)
+      channel.setIdle(WorkerIdle.Awake)
       let deadline = now() + this.spinMillis
       let polls = 0
       for (;;) {
-        const state = channel.load(Slot.State)
-        if (phaseOf(state) === Phase.Request) {
-          const seq = seqOf(state)
-          if (channel.transition(state, stateOf(seq, Phase.Claimed))) {
-            if (!this.handle(seq)) break // went async: give the loop back
-            deadline = now() + this.spinMillis
-            continue
-          }
+        const seq = channel.claimRequest()
+        if (seq !== 0) {
+          if (!this.handle(seq)) break // went async: give the loop back
+          deadline = now() + this.spinMillis
+          continue
         }
         if ((++polls & 31) === 0 && now() >= deadline) break
       }
-      channel.store(Slot.WorkerIdle, WorkerIdle.Parked)
+      channel.setIdle(WorkerIdle.Parked)
       // A request published before the host saw the parked flag gets no doorbell: look again.
-      if (phaseOf(channel.load(Slot.State)) !== Phase.Request) return
+      if (!channel.requestPending) return
     }
   }
 
   /** Runs claimed call `seq`. Returns true if it settled synchronously. */
   private handle(seq: number): boolean {
     const channel = this.channel
-    Atomics.add(channel.slots, Slot.Busy, 1)
+    channel.callStarted()
     this.active.add(seq)
     this.inbox.forgetBefore(seq) // payloads of requests abandoned before they were claimed
     let request: unknown[] | undefined
     try {
       request = channel.readPayload(RequestSlots, seq, this.inbox)
     } catch (error) {
-      channel.store(Slot.State, stateOf(seq, Phase.Running))
+      channel.markRunning(seq)
       this.respond(seq, Flag.Threw, error)
       return true
     }
     // Running: the data region is free again, and the host may abandon the call.
-    channel.store(Slot.State, stateOf(seq, Phase.Running))
+    channel.markRunning(seq)
     if (request === undefined) {
       this.inbox.whenPayload(seq, (values) => {
         if (this.run(seq, values as Request)) this.pump()
@@ -153,23 +156,31 @@ class Server {
     }
     const module = this.modules.get(moduleId)
     if (module !== undefined) return this.invoke(key, module, name, args)
+    // Loading is start-up, not the call's time: the host stops the call's clock meanwhile.
+    if (key > 0) this.channel.setLoading(key)
+    const loaded = (): void => {
+      if (key > 0) this.channel.setLoading(0)
+    }
     this.load(moduleId, url).then(
-      (loaded) => {
-        if (this.invoke(key, loaded, name, args) && key > 0) this.pump()
+      ({ module }) => {
+        loaded()
+        if (this.invoke(key, module, name, args) && key > 0) this.pump()
       },
-      (cause: unknown) =>
-        this.answer(key, Flag.ModuleError, { message: `Cannot load worker module ${url}: ${errorMessage(cause)}`, cause: portable(cause) }, false),
+      (cause: unknown) => {
+        loaded()
+        this.answer(key, Flag.ModuleError, { message: `Cannot load worker module ${url}: ${errorMessage(cause)}`, cause: portable(cause) }, false)
+      },
     )
     return false
   }
 
-  private load(moduleId: number, url: string | undefined): Promise<Module> {
+  private load(moduleId: number, url: string | undefined): Promise<Boxed> {
     let pending = this.loading.get(moduleId)
     if (pending === undefined) {
       if (url === undefined) return Promise.reject(new Error(`module #${moduleId} was never announced`))
-      pending = import(url).then((module: Module) => {
-        this.modules.set(moduleId, module)
-        return module
+      pending = importBoxed(url).then((boxed) => {
+        this.modules.set(moduleId, boxed.module)
+        return boxed
       })
       // A failed load is retried by the next call (the file may have been fixed).
       pending.catch(() => this.loading.delete(moduleId))
@@ -268,21 +279,17 @@ class Server {
       const substitute = kind === Flag.Threw ? value : error
       postValues(this.port, { t: 'done', id, kind: kind === Flag.Ok ? Flag.Threw : kind }, [substitutable(substitute)], this.maxInlineBytes, RETURN_LABEL)
     }
-    Atomics.add(this.channel.slots, Slot.TaskAnswers, 1)
-    this.channel.wakeHost()
+    this.channel.taskAnswered()
   }
 
   /** Writes the answer of call `seq`, unless the host has abandoned it. */
   private respond(seq: number, kind: number, value: unknown): void {
     const channel = this.channel
-    Atomics.sub(channel.slots, Slot.Busy, 1)
-    channel.wakeBusyWaiter()
+    channel.callSettled()
     this.forget(seq)
     // Awake before answering: the host's next request then needs no doorbell.
-    channel.store(Slot.WorkerIdle, WorkerIdle.Awake)
-    if (!channel.transition(stateOf(seq, Phase.Running), stateOf(seq, Phase.Responding))) {
-      return // abandoned by the host: the late answer is dropped here
-    }
+    channel.setIdle(WorkerIdle.Awake)
+    if (!channel.beginResponse(seq)) return // abandoned by the host: the late answer is dropped here
     // From here on Response must be published whatever the value does (getters, proxies).
     let flags: number
     try {
@@ -297,9 +304,7 @@ class Server {
       // a thrown error that cannot cross is sent as its name, message and stack.
       flags = (kind === Flag.Ok ? Flag.Threw : kind) | this.writeSubstitute(seq, kind === Flag.Threw ? value : error)
     }
-    channel.store(Slot.ResponseFlags, flags)
-    channel.publish(stateOf(seq, Phase.Response))
-    channel.wakeHost()
+    channel.publishResponse(seq, flags)
   }
 
   /** Writes an error that can always be carried in place of one that cannot. */
@@ -329,7 +334,7 @@ class Server {
 
   private onDeath(error: unknown, exitCode: number | undefined): void {
     const channel = this.channel
-    if (channel.load(Slot.Life) === Life.Dead) return
+    if (channel.dead) return
     if (error !== undefined) {
       try {
         this.port.postMessage({ t: 'crash', error: plainError(error) } satisfies PortMessage)
@@ -337,10 +342,7 @@ class Server {
         // The port may already be closed; the exit code still tells the host.
       }
     }
-    channel.store(Slot.ExitCode, exitCode ?? -1)
-    channel.store(Slot.Life, Life.Dead)
-    Atomics.add(channel.slots, Slot.Wake, 1)
-    Atomics.notify(channel.slots, Slot.Wake)
+    channel.markDead(exitCode)
   }
 }
 

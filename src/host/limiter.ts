@@ -16,10 +16,8 @@
  *
  * @module
  */
-import { AnythreadError } from './errors.ts'
-
-/** `acquireNowait()` (or `acquireOnBehalfOfNowait()`) found no token it could take at once. */
-export class WouldBlockError extends AnythreadError {}
+import { AnythreadError, WouldBlockError } from '../shared/errors.ts'
+import { disposeSymbol } from './lifetime.ts'
 
 /** A snapshot of a limiter, from {@link CapacityLimiter.statistics}. */
 export interface CapacityLimiterStatistics {
@@ -32,9 +30,6 @@ export interface CapacityLimiterStatistics {
   /** How many acquisitions are waiting for a token. */
   readonly tasksWaiting: number
 }
-
-/** `Symbol.dispose`, or the registered symbol transpilers and polyfills use where it is missing. */
-const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose')
 
 // Module-private bridges between the two classes (assigned in their static blocks).
 let issueToken: (limiter: CapacityLimiter) => CapacityToken

@@ -4,7 +4,7 @@
  * A worker module needs none of this to be callable; its exports are called as they are.
  * Import these when a long call should notice that its caller gave up.
  */
-import { CALLBACK_ID, markTransfer, tracker } from './worker-state.ts'
+import { CALLBACK_ID, markTransfer, tracker } from './state.ts'
 
 /**
  * Throws the cancellation reason (a `DOMException` named `TimeoutError` or `AbortError`)

@@ -3,14 +3,16 @@
  * the answer, give up on a call, notice its death. The sync caller and the pool both
  * build on this; only how they wait differs.
  */
-import type { Backend, BootData, ExitInfo, WorkerThread } from './backend.ts'
-import { Channel, DOORBELL, Flag, Inbox, Life, Phase, RequestSlots, ResponseSlots, Slot, WorkerIdle, createChannelBuffer, nextSeq, postValues, stateOf, unpackValues } from './channel.ts'
-import type { Packed, PortMessage } from './channel.ts'
-import { ModuleLoadError, WorkerCrashedError, errorMessage, reviveOwnError } from './errors.ts'
-import type { ModuleErrorDetail, Request } from './serve.ts'
-import { ReverseServer, createReverseBuffer } from './reverse.ts'
-import type { HostFunctions } from './reverse.ts'
-import { now } from './wait.ts'
+import type { Backend, BootData, ExitInfo, WorkerThread } from '../shared/backend.ts'
+import { ModuleLoadError, WorkerCrashedError, errorMessage, reviveOwnError } from '../shared/errors.ts'
+import { now } from '../shared/wait-policy.ts'
+import { Channel, createChannelBuffer } from '../wire/channel.ts'
+import { Inbox, postValues, unpackValues } from '../wire/port.ts'
+import { DOORBELL, Flag, PORT_PATIENCE_MILLIS, RequestSlots, ResponseSlots, nextSeq } from '../wire/protocol.ts'
+import type { ModuleErrorDetail, Packed, PortMessage, Request } from '../wire/protocol.ts'
+import { createReverseBuffer } from '../wire/reverse-channel.ts'
+import { ReverseServer } from './reverse-server.ts'
+import type { HostFunctions } from './reverse-server.ts'
 
 /** What a call carries to the worker. */
 export interface CallRequest {
@@ -30,9 +32,6 @@ export interface SlotOptions {
   /** Receives the answers of portal tasks (`postTask`), as they are read from the port. */
   readonly onTaskAnswer?: (id: number, kind: number, values: unknown[]) => void
 }
-
-/** How long the host waits for a port payload that its state already announced. */
-const PORT_PATIENCE_MILLIS = 5_000
 
 const argumentLabel = (index: number): string => (index >= 3 ? `Argument ${index - 2}` : 'The call')
 
@@ -99,13 +98,24 @@ export class WorkerSlot {
     this.options.backend.log?.(`worker #${this.id} ${message}`)
   }
 
+  /** Ended: exited, its death hook ran, or the host stopped it. */
   get dead(): boolean {
-    return this.exit !== undefined || this.channel.load(Slot.Life) === Life.Dead
+    return this.retired || this.exit !== undefined || this.channel.dead
   }
 
-  /** Calls the worker has claimed and not settled (including abandoned ones). */
-  get busy(): number {
-    return this.channel.load(Slot.Busy)
+  /** Dead, or the runtime's synchronous liveness probe says so (see `WorkerThread.alive`). */
+  get gone(): boolean {
+    return this.dead || this.thread.alive?.() === false
+  }
+
+  /** Whether the thread has not finished booting yet. */
+  get booting(): boolean {
+    return this.channel.booting
+  }
+
+  /** Whether call `seq` waits on start-up: the thread booting, or the call's module loading. */
+  starting(seq: number): boolean {
+    return this.channel.starting(seq)
   }
 
   /**
@@ -118,36 +128,31 @@ export class WorkerSlot {
     const seq = (this.seq = nextSeq(this.seq))
     const request: Request = [call.moduleId, this.announced.has(call.moduleId) ? undefined : call.url, call.name, ...call.args]
     const flags = channel.writePayload(RequestSlots, seq, request, this.options.maxInlineBytes, this.port, argumentLabel, call.transfer)
-    channel.store(Slot.RequestFlags, flags)
-    // Any abandoned call has settled by now (or its worker was replaced): forget its cancel,
-    // so a seq reused after wrap-around is not born cancelled.
-    channel.store(Slot.Cancel, 0)
-    channel.publish(stateOf(seq, Phase.Request))
-    if (channel.load(Slot.WorkerIdle) === WorkerIdle.Parked) this.port.postMessage(DOORBELL)
+    if (channel.publishRequest(seq, flags)) this.port.postMessage(DOORBELL)
     return seq
   }
 
   /** Whether the worker has answered call `seq`. */
   answered(seq: number): boolean {
-    return this.channel.load(Slot.State) === stateOf(seq, Phase.Response)
+    return this.channel.answered(seq)
+  }
+
+  /**
+   * Whether the answer of call `seq` can be read without waiting: it is inline, or its
+   * port message has arrived (a runtime may still be moving it between threads).
+   */
+  answerArrived(seq: number): boolean {
+    if ((this.channel.responseFlags & Flag.ViaPort) === 0) return true
+    return this.inbox.hasPayload(seq)
   }
 
   /**
    * Reads the answer of call `seq`: returns its value or throws its error (the worker's
    * own error, or `ModuleLoadError`). Errors get no caller frames here.
    */
-  /**
-   * Whether the answer of call `seq` can be read without waiting: it is inline, or its
-   * port message has arrived (a runtime may still be moving it between threads).
-   */
-  answerArrived(seq: number): boolean {
-    if ((this.channel.load(Slot.ResponseFlags) & Flag.ViaPort) === 0) return true
-    return this.inbox.hasPayload(seq)
-  }
-
   readAnswer(seq: number, call: CallRequest): unknown {
     const channel = this.channel
-    const flags = channel.load(Slot.ResponseFlags)
+    const flags = channel.responseFlags
     const [value] = channel.readPayload(ResponseSlots, seq, this.inbox) ?? this.awaitPortPayload(seq)
     this.announced.add(call.moduleId)
     const kind = flags & ~Flag.ViaPort
@@ -155,12 +160,12 @@ export class WorkerSlot {
     return answerValue(kind, value, call.url)
   }
 
-  /** Portal task answers read so far; `Slot.TaskAnswers` counts those sent. */
+  /** Portal task answers read so far; the channel counts those sent. */
   private taskAnswers = 0
 
   /** Whether a task answer has been sent that this side has not read yet. */
   get taskAnswerInTransit(): boolean {
-    return this.channel.load(Slot.TaskAnswers) !== this.taskAnswers
+    return this.channel.taskAnswersSent !== this.taskAnswers
   }
 
   /**
@@ -196,34 +201,28 @@ export class WorkerSlot {
    * back; this waits for that up to `patience` ms, then answers 'busy'.
    */
   abandon(seq: number, call: CallRequest, reason: 'timeout' | 'abort', patience: number): Abandon {
-    const channel = this.channel
     const until = now() + patience
     for (;;) {
-      const state = channel.load(Slot.State)
-      if (state === stateOf(seq, Phase.Response)) return 'answered'
-      if (state === stateOf(seq, Phase.Request) || state === stateOf(seq, Phase.Running)) {
-        if (!channel.transition(state, stateOf(seq, Phase.Idle))) continue
-        if (state === stateOf(seq, Phase.Running)) {
-          this.announced.add(call.moduleId) // the worker has read the URL
-          channel.store(Slot.Cancel, seq)
-          this.port.postMessage({ t: 'cancel', seq, reason } satisfies PortMessage)
-        }
-        return 'abandoned'
+      const outcome = this.channel.takeBack(seq)
+      if (outcome === 'answered') return 'answered'
+      if (outcome === 'while-running') {
+        this.announced.add(call.moduleId) // the worker has read the URL
+        this.port.postMessage({ t: 'cancel', seq, reason } satisfies PortMessage)
       }
+      if (outcome !== 'copying') return 'abandoned'
       // Claimed or Responding: the worker is copying the payload; usually microseconds.
-      if (this.dead || this.thread.alive?.() === false) return 'dead'
+      if (this.gone) return 'dead'
       if (now() >= until) return 'busy'
-      Atomics.wait(channel.slots, Slot.State, state, 1) // unnotified: polls each millisecond
+      this.channel.napOnState(1) // not notified: polls each millisecond
     }
   }
 
   /** The error for a call this worker owed when it died. */
   crashError(what: string): WorkerCrashedError {
     this.inbox.drain()
-    const slotCode = this.channel.load(Slot.ExitCode)
-    const exitCode = this.exit?.exitCode ?? (slotCode === -1 ? undefined : slotCode)
+    const exitCode = this.exit?.exitCode ?? this.channel.exitCode
     const cause = this.crash ?? this.exit?.error
-    const how = this.channel.load(Slot.Life) === Life.Booting ? 'failed to start' : 'died'
+    const how = this.booting ? 'failed to start' : 'died'
     const code = exitCode === undefined ? '' : ` (exit code ${exitCode})`
     const reason = cause instanceof Error ? `: ${cause.message}` : ''
     return new WorkerCrashedError(`The worker ${how} during ${what}${code}${reason}`, {
@@ -242,17 +241,14 @@ export class WorkerSlot {
     this.doorbell.close()
     // Wake whatever still waits on this channel (a pool's or portal's waitAsync): it must
     // see the worker gone rather than wait forever.
-    Atomics.add(this.channel.slots, Slot.Wake, 1)
-    Atomics.notify(this.channel.slots, Slot.Wake)
-    Atomics.notify(this.channel.slots, Slot.Busy)
+    this.channel.wakeAll()
   }
 
   /** A payload sent through the port may trail the state that announced it: wait a little. */
   private awaitPortPayload(seq: number): unknown[] {
     const deadline = now() + PORT_PATIENCE_MILLIS
-    const nap = new Int32Array(new SharedArrayBuffer(4))
     do {
-      Atomics.wait(nap, 0, 0, 1)
+      this.channel.napOnState(1) // polls: the port rings no bell here
       const values = this.inbox.takePayload(seq)
       if (values !== undefined) return values
     } while (now() < deadline && !this.dead)

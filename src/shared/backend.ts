@@ -4,7 +4,7 @@
  *
  * An adapter supplies, per runtime:
  *  1. thread start-up: `spawn()` creates a worker running the adapter's worker entry,
- *     which calls `serve()` from `anythread/worker-runtime` with the boot data;
+ *     which calls `serve()` (`src/worker/serve.ts`) with the boot data;
  *  2. event-loop isolation: the worker entry keeps the worker's loop alive while its port
  *     listens, and `unref()` lets the host exit while the worker idles;
  *  3. the blocking wait's death signal: `alive()` where the runtime can tell synchronously,
@@ -13,11 +13,11 @@
 
 /** What the host hands a new worker. Structured-cloneable; `port` is transferred. */
 export interface BootData {
-  /** The call channel (a growable SharedArrayBuffer; see `channel.ts`). */
+  /** The call channel (a growable SharedArrayBuffer; see `wire/protocol.ts`). */
   readonly buffer: SharedArrayBuffer
   /** The worker's end of the control port: doorbells, cancellations, large payloads. */
   readonly port: MessagePort
-  /** The channel for calls back into the host (`fromThread`); see `reverse.ts`. */
+  /** The channel for calls back into the host (`fromThread`); see `wire/reverse-channel.ts`. */
   readonly reverse: SharedArrayBuffer
   /**
    * Where the worker rings when it calls back into a host whose event loop runs. A port
@@ -43,8 +43,6 @@ export interface WorkerThread {
   terminate(): void
   /** Lets the host process exit while this thread idles. */
   unref(): void
-  /** Keeps the host process alive while this thread lives. */
-  ref(): void
   /**
    * A synchronous liveness probe the blocked host calls between parks. Return `false`
    * once the runtime knows the thread is gone. Omit when the runtime cannot tell.

@@ -1,6 +1,6 @@
 /**
  * The errors anythread raises itself. Errors thrown by worker code cross the thread
- * boundary with their own class (see `codec.ts`); these classes describe what went wrong
+ * boundary with their own class (see `wire/codec/`); these classes describe what went wrong
  * with the bridge, not with the user's function.
  */
 
@@ -57,12 +57,20 @@ export class BridgeClosedError extends AnythreadError {}
 /** A portal task was cancelled (`future.cancel()`, or `portal.stop({ cancelRemaining: true })`). */
 export class CancelledError extends AnythreadError {}
 
+/** A full pool queue refused a task (`pool.maxQueue`). */
+export class QueueFullError extends AnythreadError {}
+
+/** `acquireNowait()` (or `acquireOnBehalfOfNowait()`) found no token it could take at once (anyio's `WouldBlock`). */
+export class WouldBlockError extends AnythreadError {}
+
 const ours: Record<string, new (message: string) => Error> = {
   TimeoutError: TimeoutError as unknown as new (message: string) => Error,
   WorkerCrashedError,
   DeadlockError,
   BridgeClosedError,
   CancelledError,
+  QueueFullError,
+  WouldBlockError,
 }
 
 /**
@@ -112,11 +120,6 @@ function callerFrames(caller: Error): string {
     .filter((line) => line.trim() !== '')
     .map((line) => (/^\s+at /.test(line) ? line : `    at ${line.trim()}`))
     .join('\n')
-}
-
-/** Error thrown for a value that structured clone cannot carry. */
-export function dataCloneError(message: string): DOMException {
-  return new DOMException(message, 'DataCloneError')
 }
 
 /**

@@ -1,0 +1,190 @@
+/**
+ * One worker thread that this thread blocks on: started on first use, replaced when it
+ * dies. It carries the blocking call path that the bridge's `runSync` (`sync-caller.ts`)
+ * and every portal share: post, wait (`wait.ts`), and turn a timeout, a death or the
+ * answer into what the caller sees.
+ *
+ * Every wait here ends: on the answer, on the call's deadline, on the worker's death
+ * hook (which notifies the channel), or on the backend's liveness probe, checked between
+ * parks of at most `parkSliceMillis`.
+ */
+import { BridgeClosedError, DeadlockError, TimeoutError, appendCallerStack } from '../shared/errors.ts'
+import type { WaitPolicy } from '../shared/wait-policy.ts'
+import { AdaptiveSpin, CallDeadline, block, settles } from './wait.ts'
+import type { BlockOutcome, Deadline } from './wait.ts'
+import { WorkerSlot } from './worker-slot.ts'
+import type { CallRequest, SlotOptions } from './worker-slot.ts'
+
+export interface BlockingThreadOptions extends SlotOptions {
+  readonly wait: WaitPolicy
+  /** After a timeout, how long the worker may take to let go of the abandoned call (ms). */
+  readonly settleGrace: number
+  /**
+   * How long a worker may take to start, and a module to load, before the call fails (ms).
+   * A call's own `timeout` does not count that time.
+   */
+  readonly startupTimeout: number
+}
+
+/** One blocking call, as a handle hands it over. */
+export interface SyncCall extends CallRequest {
+  readonly timeout: number
+  /** The public function the user called, to cut our frames off the caller's stack. */
+  readonly entry: Function
+}
+
+export class BlockingThread {
+  private current: WorkerSlot | undefined
+  private inCall = false
+  /** A call on the current worker was given up on and may still run there. */
+  abandoned = false
+  /** Closed by its owner: a call in flight fails with `BridgeClosedError`, not as a crash. */
+  private closed = false
+  private readonly spin: AdaptiveSpin
+
+  constructor(
+    private readonly options: BlockingThreadOptions,
+    /** What to call the owner in errors: 'this bridge' or 'this portal'. */
+    private readonly owner: string,
+    /** Runs on the host's event loop when a worker of this thread ends. */
+    private readonly onExit?: (worker: WorkerSlot) => void,
+  ) {
+    this.spin = new AdaptiveSpin(options.wait.spinMicros, options.wait.minSpinMicros)
+  }
+
+  /** The worker, if one runs. */
+  get worker(): WorkerSlot | undefined {
+    return this.current
+  }
+
+  /** Number of live workers (0 or 1). */
+  get threads(): number {
+    return this.current === undefined || this.current.dead ? 0 : 1
+  }
+
+  /** The live worker, started if there is none (or the last one died). */
+  ensure(): WorkerSlot {
+    const worker = this.current
+    if (worker === undefined || worker.dead) {
+      if (worker !== undefined) this.retire('died')
+      return this.spawn()
+    }
+    return worker
+  }
+
+  /** Calls an export on the worker and blocks until it settles, times out or dies. */
+  call(call: SyncCall): unknown {
+    this.assertCanBlock(`runSync('${call.name}')`)
+    const worker = this.ensure()
+    this.inCall = true
+    try {
+      const seq = worker.post(call)
+      const deadline = new CallDeadline(call.timeout, this.options.startupTimeout, () => worker.starting(seq))
+      const outcome = block(worker, () => worker.answered(seq), deadline, this.options.wait, this.spin)
+      if (outcome !== 'done') this.gaveUp(worker, seq, call, outcome)
+      try {
+        return worker.readAnswer(seq, call)
+      } catch (error) {
+        throw appendCallerStack(error, captureCaller(call.entry))
+      }
+    } finally {
+      this.inCall = false
+    }
+  }
+
+  /** Blocks until `done()` holds on `worker`, the deadline passes, or the worker dies. */
+  block(worker: WorkerSlot, done: () => boolean, deadline: Deadline): BlockOutcome {
+    return block(worker, done, deadline, this.options.wait)
+  }
+
+  /**
+   * Waits up to `settleGrace` for the calls abandoned on the worker to let go of it; true
+   * (and no longer `abandoned`) if they did.
+   */
+  settles(): boolean {
+    if (this.current === undefined || !settles(this.current, this.options.settleGrace, this.options.wait)) return false
+    this.abandoned = false
+    return true
+  }
+
+  /**
+   * Throws `DeadlockError` if blocking on this worker could never end: this thread is
+   * inside a call to it already (unless `nested`: a wait that the worker can answer while
+   * that call is in flight), or the worker is itself blocked waiting for this thread (a
+   * host function it called with `fromThread.runSync` is running).
+   */
+  assertCanBlock(what: string, nested = false): void {
+    if (this.inCall && !nested) {
+      throw new DeadlockError(`${what} was called while ${this.owner}'s own sync call is in flight; it could never complete`)
+    }
+    if (this.current !== undefined && this.current.reverse.servingBlockedWorker) {
+      throw new DeadlockError(
+        `${what} was called from ${this.owner}'s own thread: its worker is blocked in fromThread.runSync() until this host function returns, so it could never complete`,
+      )
+    }
+  }
+
+  /**
+   * Stops the worker for good. A call in flight (this runs from inside it: a host function
+   * the worker called, an argument's getter) ends at once with `BridgeClosedError`.
+   */
+  close(): void {
+    this.closed = true
+    this.retire(`${this.owner} closed`)
+  }
+
+  /** Stops the worker, if one runs; the next call starts a new one. */
+  retire(reason: string): void {
+    this.current?.retire(reason)
+    this.current = undefined
+  }
+
+  private spawn(): WorkerSlot {
+    const worker = new WorkerSlot(this.options, (slot) => {
+      if (this.current === slot) this.retire('exited')
+      this.onExit?.(slot)
+    })
+    if (this.options.backend.canUnref) worker.thread.unref()
+    this.current = worker
+    this.abandoned = false
+    return worker
+  }
+
+  /** Call `seq` was not answered in time, or its worker died: throw why. */
+  private gaveUp(worker: WorkerSlot, seq: number, call: SyncCall, outcome: Exclude<BlockOutcome, 'done'>): void {
+    if (outcome === 'dead') throw this.diedDuring(worker, call)
+    const abandoned = worker.abandon(seq, call, 'timeout', this.options.settleGrace)
+    if (abandoned === 'answered') return
+    if (abandoned === 'dead') throw this.diedDuring(worker, call)
+    this.abandoned = true
+    const { startupTimeout } = this.options
+    const error =
+      outcome === 'startup'
+        ? new TimeoutError(`runSync('${call.name}'): ${call.url} did not finish loading within startupTimeout (${startupTimeout} ms)`, startupTimeout)
+        : new TimeoutError(`runSync('${call.name}') on ${call.url} timed out after ${call.timeout} ms`, call.timeout)
+    worker.log(error.message)
+    // Still copying its answer past the grace (a getter of the result that never returns):
+    // the channel cannot be taken back, so the worker goes.
+    if (abandoned === 'busy') this.retire('stuck writing a timed-out answer')
+    throw error
+  }
+
+  /** The error for a call whose worker died; the worker is retired (after its port is read). */
+  private diedDuring(worker: WorkerSlot, call: SyncCall): Error {
+    if (this.closed) return new BridgeClosedError(`${capitalized(this.owner)} was closed during runSync('${call.name}')`)
+    const error = worker.crashError(`runSync('${call.name}')`)
+    this.retire('died during a call')
+    return error
+  }
+}
+
+const capitalized = (text: string): string => text[0]!.toUpperCase() + text.slice(1)
+
+/** The caller's stack, without anythread's own frames. */
+function captureCaller(entry: Function): Error {
+  const holder = new Error('caller')
+  const capture = (Error as { captureStackTrace?: (target: object, above?: Function) => void }).captureStackTrace
+  capture?.(holder, entry)
+  // Bun keeps no frames at all when told to cut above a function: take the whole stack.
+  return holder.stack?.includes('\n') ? holder : new Error('caller')
+}
