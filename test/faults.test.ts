@@ -26,11 +26,13 @@ describe(`timeouts (${cellName})`, () => {
   it('never deliver a late result to a later call', () => {
     const handle = tasks()
     for (let i = 0; i < 5; i++) {
-      expect(() => handle.with({ timeout: 20 }).runSync('delay', 60, `stale-${i}`)).toThrow(TimeoutError)
+      // Far past the deadline, so a busy machine cannot make the answer look on time; the
+      // stale answers land during the later calls.
+      expect(() => handle.with({ timeout: 20 }).runSync('delay', 300, `stale-${i}`)).toThrow(TimeoutError)
       expect(handle.runSync('echo', `fresh-${i}`)).toBe(`fresh-${i}`)
     }
     // Let the stale calls finish on the worker; later calls still get their own answers.
-    expect(handle.runSync('delay', 100, 'after')).toBe('after')
+    expect(handle.runSync('delay', 400, 'after')).toBe('after')
     expect(handle.runSync('add', 1, 1)).toBe(2)
   })
 
@@ -44,14 +46,22 @@ describe(`timeouts (${cellName})`, () => {
     expect(ms).toBeLessThan(5_000)
   })
 
+  // A generous settleGrace: these prove the same worker takes the next call, however busy the machine.
+  it('keep the worker, and its module state, when the timed-out call awaits', () => {
+    const handle = tasks({ settleGrace: 10_000 })
+    expect(handle.runSync('increment')).toBe(1)
+    expect(() => handle.with({ timeout: 50 }).runSync('delay', 3_000, 'late')).toThrow(TimeoutError)
+    expect(handle.runSync('increment')).toBe(2) // the same worker took the next call
+  })
+
   it('reach sync worker code through checkCancelled()', () => {
-    const handle = tasks()
+    const handle = tasks({ settleGrace: 10_000 })
     expect(() => handle.with({ timeout: 50 }).runSync('spinUntilCancelled')).toThrow(TimeoutError)
     expect(handle.runSync('cancellationSeen')).toBe('TimeoutError')
   })
 
   it('abort the signal async worker code sees', () => {
-    const handle = tasks()
+    const handle = tasks({ settleGrace: 10_000 })
     expect(() => handle.with({ timeout: 50 }).runSync('awaitAbort')).toThrow(TimeoutError)
     expect(handle.runSync('delay', 20, 'x')).toBe('x')
     expect(handle.runSync('cancellationSeen')).toBe('signal:TimeoutError')

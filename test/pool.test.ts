@@ -134,7 +134,7 @@ describe(`run() cancellation (${runtime}/${backendName})`, () => {
     const handle = tasks({ pool: { maxThreads: 1 } })
     const error = await rejection(handle.with({ timeout: 50 }).run('cancellableBusy', seen.buffer))
     expect(error).toBeInstanceOf(TimeoutError)
-    expect(seen[0]).toBe(2)
+    await until(() => seen[0] === 2, 'the task saw its cancellation')
     expect(await handle.run('add', 1, 1)).toBe(2)
   })
 
@@ -150,6 +150,20 @@ describe(`run() cancellation (${runtime}/${backendName})`, () => {
     expect(limiter.borrowedTokens).toBe(1) // the thread still works on it
     shared[3] = 1
     await until(() => limiter.borrowedTokens === 0, 'the token came back')
+  })
+
+  it('rejects at the deadline although the task ignores it, and keeps the token while the thread drains', async () => {
+    const limiter = new CapacityLimiter(1)
+    const handle = tasks({ pool: { maxThreads: 1, cancelGrace: 20_000 } }).with({ limiter })
+    const mark = await handle.run('threadMark')
+    const shared = counters()
+    const error = await rejection(handle.with({ timeout: 100 }).run('gatedSync', shared.buffer))
+    expect(error).toBeInstanceOf(TimeoutError)
+    expect(shared[2]).toBe(1) // it ran, and still runs: the gate is closed
+    expect(limiter.borrowedTokens).toBe(1)
+    shared[3] = 1
+    await until(() => limiter.borrowedTokens === 0, 'the thread let go of the task')
+    expect(await handle.run('threadMark')).toBe(mark) // the same thread, free again
   })
 
   it('keeps the first cancellation reason and the token while the thread drains', async () => {

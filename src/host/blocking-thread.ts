@@ -10,14 +10,18 @@
  */
 import { BridgeClosedError, DeadlockError, TimeoutError, appendCallerStack } from '../shared/errors.ts'
 import type { WaitPolicy } from '../shared/wait-policy.ts'
-import { AdaptiveSpin, CallDeadline, block, settles } from './wait.ts'
+import { now } from '../shared/wait-policy.ts'
+import { AdaptiveSpin, CallDeadline, block, deadlineAt } from './wait.ts'
 import type { BlockOutcome, Deadline } from './wait.ts'
 import { WorkerSlot } from './worker-slot.ts'
 import type { CallRequest, SlotOptions } from './worker-slot.ts'
 
 export interface BlockingThreadOptions extends SlotOptions {
   readonly wait: WaitPolicy
-  /** After a timeout, how long the worker may take to let go of the abandoned call (ms). */
+  /**
+   * After a timeout, how long the worker may take to copy an answer that raced the deadline,
+   * and how long the next call waits for the worker to take it (ms).
+   */
   readonly settleGrace: number
   /**
    * How long a worker may take to start, and a module to load, before the call fails (ms).
@@ -73,12 +77,18 @@ export class BlockingThread {
   }
 
   /** Calls an export on the worker and blocks until it settles, times out or dies. */
-  call(call: SyncCall): unknown {
+  call(call: SyncCall, claimWithin?: number): unknown {
     this.assertCanBlock(`runSync('${call.name}')`)
-    const worker = this.ensure()
+    let worker = this.ensure()
     this.inCall = true
     try {
-      const seq = worker.post(call)
+      let seq = worker.post(call)
+      if (claimWithin !== undefined && !this.claimed(worker, seq, claimWithin)) {
+        // Still busy with the call it timed out on: take this one back, start afresh.
+        this.retire('recycled: still busy with a timed-out call')
+        worker = this.ensure()
+        seq = worker.post(call)
+      }
       const deadline = new CallDeadline(call.timeout, this.options.startupTimeout, () => worker.starting(seq))
       const outcome = block(worker, () => worker.answered(seq), deadline, this.options.wait, this.spin)
       if (outcome !== 'done') this.gaveUp(worker, seq, call, outcome)
@@ -92,19 +102,18 @@ export class BlockingThread {
     }
   }
 
+  /**
+   * Whether the worker claims call `seq` within `millis`: its event loop is free, even if a
+   * call it timed out on still awaits there. If not, the call is taken back unread: false.
+   */
+  private claimed(worker: WorkerSlot, seq: number, millis: number): boolean {
+    const outcome = block(worker, () => !worker.channel.requestWaiting(seq), deadlineAt(now() + millis), this.options.wait)
+    return outcome === 'done' || !worker.channel.withdrawRequest(seq)
+  }
+
   /** Blocks until `done()` holds on `worker`, the deadline passes, or the worker dies. */
   block(worker: WorkerSlot, done: () => boolean, deadline: Deadline): BlockOutcome {
     return block(worker, done, deadline, this.options.wait)
-  }
-
-  /**
-   * Waits up to `settleGrace` for the calls abandoned on the worker to let go of it; true
-   * (and no longer `abandoned`) if they did.
-   */
-  settles(): boolean {
-    if (this.current === undefined || !settles(this.current, this.options.settleGrace, this.options.wait)) return false
-    this.abandoned = false
-    return true
   }
 
   /**

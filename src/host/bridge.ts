@@ -44,9 +44,11 @@ export interface BridgeOptions {
    */
   readonly idleTimeout?: number
   /**
-   * After a call timed out, how long the next call waits for it to settle on the worker
-   * (it sees the cancellation through `currentSignal()` / `checkCancelled()`) before the
-   * worker is replaced by a fresh one. Default: 100 ms.
+   * After a call timed out (it sees the cancellation through `currentSignal()` /
+   * `checkCancelled()`), how long the next call waits for the worker to take it before the
+   * worker is replaced by a fresh one (module state is lost). A timed-out call that awaits
+   * leaves the worker free, so the next call is taken at once; only synchronous code that
+   * ignores the cancellation holds the worker this long. Default: 100 ms.
    */
   readonly settleGrace?: number
   /**

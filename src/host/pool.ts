@@ -305,7 +305,9 @@ export class Pool {
       return
     }
     task.worker = undefined // the answer, if any, is no longer this task's
-    if (task.call.abandonOnCancel) task.settle(false, reason)
+    // A deadline is a deadline: reject now. An abort waits for the thread to let go of the
+    // task (anyio's default), unless the caller chose to abandon it.
+    if (kind === 'timeout' || task.call.abandonOnCancel) task.settle(false, reason)
     this.drain(worker, task, reason, deadline)
   }
 

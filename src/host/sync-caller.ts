@@ -30,13 +30,13 @@ export class SyncCaller {
 
   call(call: SyncCall): unknown {
     const thread = this.thread
-    thread.assertCanBlock(`runSync('${call.name}')`)
-    // Still running a call its caller gave up on: start afresh rather than wait on it.
-    if (thread.abandoned && thread.worker !== undefined && !thread.worker.dead && !thread.settles()) {
-      thread.retire('recycled: a timed-out call did not settle')
-    }
+    // A call it timed out on may still run there. Usually it awaits, and the worker's event
+    // loop is free to take this call at once; if the worker does not take it within
+    // `settleGrace`, that call holds the thread (sync code), and a fresh worker takes over.
+    const worker = thread.worker
+    if (thread.abandoned && (worker === undefined || worker.dead || worker.channel.busy === 0)) thread.abandoned = false
     try {
-      return thread.call(call)
+      return thread.call(call, thread.abandoned ? this.options.settleGrace : undefined)
     } finally {
       this.lastUsed = now()
       if (Number.isFinite(this.options.idleTimeout)) this.armIdleTimer()

@@ -1,7 +1,7 @@
 /**
  * How the host waits on a worker: the one owner of the wait policy. Every blocking wait
- * (`block`), every event-loop wait (`onEvents`, `drained`) and every wait for abandoned
- * calls to settle (`settles`) is here; callers say what they wait for, not how.
+ * (`block`) and every event-loop wait (`onEvents`, `drained`) is here; callers say what
+ * they wait for, not how.
  *
  * Parking on a futex costs 25–50 µs per round trip on a small machine, while a call into
  * a warm worker takes about 1 µs. So a blocking wait spins on the channel for a short,
@@ -99,21 +99,6 @@ export function onEvents(worker: WorkerSlot, step: () => boolean): void {
       return
     }
   }
-}
-
-/**
- * Blocks up to `grace` ms until the calls `worker` claimed have all settled (abandoned
- * ones included). False if they did not, or the worker died.
- */
-export function settles(worker: WorkerSlot, grace: number, policy: WaitPolicy): boolean {
-  const channel = worker.channel
-  const deadline = now() + grace
-  for (let busy = channel.busy; busy > 0; busy = channel.busy) {
-    const left = deadline - now()
-    if (left <= 0 || worker.dead) return false
-    channel.parkOnBusy(busy, Math.min(left, policy.parkSliceMillis))
-  }
-  return true
 }
 
 /**

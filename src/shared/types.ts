@@ -43,9 +43,11 @@ export interface CallOptions {
    */
   readonly limiter?: CapacityLimiter
   /**
-   * `run()` only: on cancellation, reject at once and let the thread finish the task in
-   * the background (it keeps its limiter token until it really finishes). Default: false,
-   * which waits for the task to stop (up to the pool's `cancelGrace`) before rejecting.
+   * `run()` only: on an abort (`signal`), reject at once and let the thread finish the task
+   * in the background (it keeps its limiter token until it really finishes). Default: false,
+   * which waits for the task to stop (up to the pool's `cancelGrace`) before rejecting, as
+   * anyio does. A `timeout` always rejects at its deadline, and the thread drains the same
+   * way in the background.
    */
   readonly abandonOnCancel?: boolean
 }

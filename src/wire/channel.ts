@@ -14,6 +14,10 @@ import type { Inbox } from './port.ts'
 import { Flag, HEADER_BYTES, Life, Phase, Slot, WorkerIdle, phaseOf, seqOf, stateOf } from './protocol.ts'
 import type { PayloadSlots, PortMessage } from './protocol.ts'
 
+// Captured when this module loads, before any worker module runs on the thread: a module
+// that replaces `Atomics` methods cannot break the channel.
+const { add, compareExchange, exchange, load, notify, store, sub, wait, waitAsync } = Atomics
+
 const INITIAL_BYTES = 64 * 1024
 
 /** Allocates a channel buffer able to grow to carry `maxInlineBytes`. */
@@ -43,30 +47,30 @@ export class Channel {
   // ── Life: written by the worker, read by both ──
 
   get booting(): boolean {
-    return Atomics.load(this.slots, Slot.Life) === Life.Booting
+    return load(this.slots, Slot.Life) === Life.Booting
   }
 
   get dead(): boolean {
-    return Atomics.load(this.slots, Slot.Life) === Life.Dead
+    return load(this.slots, Slot.Life) === Life.Dead
   }
 
   /** The exit code the worker's death hook recorded, if any. */
   get exitCode(): number | undefined {
-    const code = Atomics.load(this.slots, Slot.ExitCode)
+    const code = load(this.slots, Slot.ExitCode)
     return code === -1 ? undefined : code
   }
 
   /** Worker: booted; a waiting call's deadline starts now. */
   markReady(): void {
-    Atomics.store(this.slots, Slot.Life, Life.Ready)
+    store(this.slots, Slot.Life, Life.Ready)
     this.wakeHost()
   }
 
   /** Worker, from its death hook: records the exit and wakes whatever waits. Once. */
   markDead(exitCode: number | undefined): boolean {
     if (this.dead) return false
-    Atomics.store(this.slots, Slot.ExitCode, exitCode ?? -1)
-    Atomics.store(this.slots, Slot.Life, Life.Dead)
+    store(this.slots, Slot.ExitCode, exitCode ?? -1)
+    store(this.slots, Slot.Life, Life.Dead)
     this.wakeAll()
     return true
   }
@@ -79,32 +83,43 @@ export class Channel {
    */
   publishRequest(seq: number, flags: number): boolean {
     const slots = this.slots
-    Atomics.store(slots, Slot.RequestFlags, flags)
+    store(slots, Slot.RequestFlags, flags)
     // Any abandoned call has settled by now (or its worker was replaced): forget its cancel,
     // so a seq reused after wrap-around is not born cancelled.
-    Atomics.store(slots, Slot.Cancel, 0)
-    Atomics.store(slots, Slot.State, stateOf(seq, Phase.Request))
-    return Atomics.load(slots, Slot.WorkerIdle) === WorkerIdle.Parked
+    store(slots, Slot.Cancel, 0)
+    store(slots, Slot.State, stateOf(seq, Phase.Request))
+    return load(slots, Slot.WorkerIdle) === WorkerIdle.Parked
   }
 
   /** Host: whether call `seq` has been answered. */
   answered(seq: number): boolean {
-    return Atomics.load(this.slots, Slot.State) === stateOf(seq, Phase.Response)
+    return load(this.slots, Slot.State) === stateOf(seq, Phase.Response)
+  }
+
+  /** Host: whether request `seq` is still waiting to be claimed. */
+  requestWaiting(seq: number): boolean {
+    return load(this.slots, Slot.State) === stateOf(seq, Phase.Request)
+  }
+
+  /** Host: takes back request `seq` if no worker claimed it yet; false if one did. */
+  withdrawRequest(seq: number): boolean {
+    const waiting = stateOf(seq, Phase.Request)
+    return compareExchange(this.slots, Slot.State, waiting, stateOf(seq, Phase.Idle)) === waiting
   }
 
   /** Host: the response's `Flag` bits. */
   get responseFlags(): number {
-    return Atomics.load(this.slots, Slot.ResponseFlags)
+    return load(this.slots, Slot.ResponseFlags)
   }
 
   /** Host: whether call `seq` waits on start-up (the thread booting, or its module loading). */
   starting(seq: number): boolean {
-    return this.booting || Atomics.load(this.slots, Slot.Loading) === seq
+    return this.booting || load(this.slots, Slot.Loading) === seq
   }
 
   /** Calls the worker has claimed and not settled (including abandoned ones). */
   get busy(): number {
-    return Atomics.load(this.slots, Slot.Busy)
+    return load(this.slots, Slot.Busy)
   }
 
   /**
@@ -113,57 +128,50 @@ export class Channel {
    */
   takeBack(seq: number): TakeBack {
     for (;;) {
-      const state = Atomics.load(this.slots, Slot.State)
+      const state = load(this.slots, Slot.State)
       if (state === stateOf(seq, Phase.Response)) return 'answered'
       const running = state === stateOf(seq, Phase.Running)
       if (!running && state !== stateOf(seq, Phase.Request)) return 'copying' // Claimed or Responding
-      if (Atomics.compareExchange(this.slots, Slot.State, state, stateOf(seq, Phase.Idle)) !== state) continue
+      if (compareExchange(this.slots, Slot.State, state, stateOf(seq, Phase.Idle)) !== state) continue
       if (!running) return 'before-run'
-      Atomics.store(this.slots, Slot.Cancel, seq)
+      store(this.slots, Slot.Cancel, seq)
       return 'while-running'
     }
   }
 
   /** Host: sleeps up to `millis` or until the state word changes (it is not notified: a poll). */
   napOnState(millis: number): void {
-    Atomics.wait(this.slots, Slot.State, Atomics.load(this.slots, Slot.State), millis)
+    wait(this.slots, Slot.State, load(this.slots, Slot.State), millis)
   }
 
   /** Host: portal task answers the worker has sent through the port. */
   get taskAnswersSent(): number {
-    return Atomics.load(this.slots, Slot.TaskAnswers)
+    return load(this.slots, Slot.TaskAnswers)
   }
 
   // ── Waiting: the host's side ──
 
   /** The event count: read it before checking, then wait on it, and no event is missed. */
   get wakeCount(): number {
-    return Atomics.load(this.slots, Slot.Wake)
+    return load(this.slots, Slot.Wake)
   }
 
   /** Host: blocks up to `millis` while the event count is still `wake`. */
   parkOnWake(wake: number, millis: number): void {
-    Atomics.add(this.slots, Slot.HostWaits, 1)
-    Atomics.wait(this.slots, Slot.Wake, wake, millis)
-    Atomics.sub(this.slots, Slot.HostWaits, 1)
+    add(this.slots, Slot.HostWaits, 1)
+    wait(this.slots, Slot.Wake, wake, millis)
+    sub(this.slots, Slot.HostWaits, 1)
   }
 
   /** Host: resolves once the event count moves past `wake`; undefined if it already has. */
   wakeAsync(wake: number): Promise<unknown> | undefined {
-    const waiting = Atomics.waitAsync(this.slots, Slot.Wake, wake)
+    const waiting = waitAsync(this.slots, Slot.Wake, wake)
     return waiting.async ? waiting.value : undefined
-  }
-
-  /** Host: blocks up to `millis` while `busy` calls are unsettled. */
-  parkOnBusy(busy: number, millis: number): void {
-    Atomics.add(this.slots, Slot.HostWaits, 1)
-    Atomics.wait(this.slots, Slot.Busy, busy, millis)
-    Atomics.sub(this.slots, Slot.HostWaits, 1)
   }
 
   /** Host: resolves once the busy count moves from `busy`, or after `millis`. */
   busyAsync(busy: number, millis: number): Promise<unknown> | undefined {
-    const waiting = Atomics.waitAsync(this.slots, Slot.Busy, busy, millis)
+    const waiting = waitAsync(this.slots, Slot.Busy, busy, millis)
     return waiting.async ? waiting.value : undefined
   }
 
@@ -172,97 +180,97 @@ export class Channel {
    * announce themselves each time (`waitAsync` watchers of a pool or a portal).
    */
   holdNotify(held: boolean): void {
-    if (held) Atomics.add(this.slots, Slot.HostWaits, 1)
-    else Atomics.sub(this.slots, Slot.HostWaits, 1)
+    if (held) add(this.slots, Slot.HostWaits, 1)
+    else sub(this.slots, Slot.HostWaits, 1)
   }
 
   /** Host: counts a blocking wait in `runSync` (nested waits count twice). */
   hostBlocked(blocked: boolean): void {
-    if (blocked) Atomics.add(this.slots, Slot.HostBlocked, 1)
-    else Atomics.sub(this.slots, Slot.HostBlocked, 1)
+    if (blocked) add(this.slots, Slot.HostBlocked, 1)
+    else sub(this.slots, Slot.HostBlocked, 1)
   }
 
   /** Bumps the event count and wakes every waiter: the worker is gone or being stopped. */
   wakeAll(): void {
-    Atomics.add(this.slots, Slot.Wake, 1)
-    Atomics.notify(this.slots, Slot.Wake)
-    Atomics.notify(this.slots, Slot.Busy)
+    add(this.slots, Slot.Wake, 1)
+    notify(this.slots, Slot.Wake)
+    notify(this.slots, Slot.Busy)
   }
 
   // ── Calls: the worker's side ──
 
   /** Worker: claims a published request; returns its seq, or 0 if there is none. */
   claimRequest(): number {
-    const state = Atomics.load(this.slots, Slot.State)
+    const state = load(this.slots, Slot.State)
     if (phaseOf(state) !== Phase.Request) return 0
     const seq = seqOf(state)
-    return Atomics.compareExchange(this.slots, Slot.State, state, stateOf(seq, Phase.Claimed)) === state ? seq : 0
+    return compareExchange(this.slots, Slot.State, state, stateOf(seq, Phase.Claimed)) === state ? seq : 0
   }
 
   /** Worker: whether a request waits to be claimed. */
   get requestPending(): boolean {
-    return phaseOf(Atomics.load(this.slots, Slot.State)) === Phase.Request
+    return phaseOf(load(this.slots, Slot.State)) === Phase.Request
   }
 
   /** Worker: counts a claimed call as unsettled. */
   callStarted(): void {
-    Atomics.add(this.slots, Slot.Busy, 1)
+    add(this.slots, Slot.Busy, 1)
   }
 
   /** Worker: the request of `seq` is read; the host may now take the call back. */
   markRunning(seq: number): void {
-    Atomics.store(this.slots, Slot.State, stateOf(seq, Phase.Running))
+    store(this.slots, Slot.State, stateOf(seq, Phase.Running))
   }
 
   /** Worker: a call settled; wakes a host waiting for abandoned calls to settle. */
   callSettled(): void {
-    Atomics.sub(this.slots, Slot.Busy, 1)
-    if (Atomics.load(this.slots, Slot.HostWaits) !== 0) Atomics.notify(this.slots, Slot.Busy)
+    sub(this.slots, Slot.Busy, 1)
+    if (load(this.slots, Slot.HostWaits) !== 0) notify(this.slots, Slot.Busy)
   }
 
   /** Worker: `Awake` while it polls for requests, `Parked` once it needs a doorbell. */
   setIdle(idle: (typeof WorkerIdle)[keyof typeof WorkerIdle]): void {
-    Atomics.store(this.slots, Slot.WorkerIdle, idle)
+    store(this.slots, Slot.WorkerIdle, idle)
   }
 
   /** Worker: loading the module of call `seq` (0: done). The host stops the call's clock meanwhile. */
   setLoading(seq: number): void {
-    const was = Atomics.exchange(this.slots, Slot.Loading, seq)
+    const was = exchange(this.slots, Slot.Loading, seq)
     if (seq === 0 && was !== 0) this.wakeHost()
   }
 
   /** Worker: the seq of the newest call the host abandoned while it ran. */
   get cancelledSeq(): number {
-    return Atomics.load(this.slots, Slot.Cancel)
+    return load(this.slots, Slot.Cancel)
   }
 
   /** Worker: whether the host is blocked in `runSync` (so a call back wakes it through `Wake`). */
   get hostIsBlocked(): boolean {
-    return Atomics.load(this.slots, Slot.HostBlocked) !== 0
+    return load(this.slots, Slot.HostBlocked) !== 0
   }
 
   /** Worker: claims the right to answer call `seq`; false if the host abandoned it. */
   beginResponse(seq: number): boolean {
-    return Atomics.compareExchange(this.slots, Slot.State, stateOf(seq, Phase.Running), stateOf(seq, Phase.Responding)) === stateOf(seq, Phase.Running)
+    return compareExchange(this.slots, Slot.State, stateOf(seq, Phase.Running), stateOf(seq, Phase.Responding)) === stateOf(seq, Phase.Running)
   }
 
   /** Worker: publishes the answer of `seq` (its payload written) and wakes the host. */
   publishResponse(seq: number, flags: number): void {
-    Atomics.store(this.slots, Slot.ResponseFlags, flags)
-    Atomics.store(this.slots, Slot.State, stateOf(seq, Phase.Response))
+    store(this.slots, Slot.ResponseFlags, flags)
+    store(this.slots, Slot.State, stateOf(seq, Phase.Response))
     this.wakeHost()
   }
 
   /** Worker: one more portal task answer is on its way through the port. */
   taskAnswered(): void {
-    Atomics.add(this.slots, Slot.TaskAnswers, 1)
+    add(this.slots, Slot.TaskAnswers, 1)
     this.wakeHost()
   }
 
   /** Worker: signals an event to the host: bumps `Wake`, and notifies it if the host waits. */
   wakeHost(): void {
-    Atomics.add(this.slots, Slot.Wake, 1)
-    if (Atomics.load(this.slots, Slot.HostWaits) !== 0) Atomics.notify(this.slots, Slot.Wake)
+    add(this.slots, Slot.Wake, 1)
+    if (load(this.slots, Slot.HostWaits) !== 0) notify(this.slots, Slot.Wake)
   }
 
   // ── Payloads ──
@@ -284,7 +292,7 @@ export class Channel {
     if (transfer === undefined || transfer.length === 0) {
       try {
         const end = encodeInto(values, this.buffer, HEADER_BYTES, maxInlineBytes, label)
-        Atomics.store(this.slots, side.length, end)
+        store(this.slots, side.length, end)
         return 0
       } catch (error) {
         if (!(error instanceof CodecFallback)) throw error
@@ -304,8 +312,8 @@ export class Channel {
    * sent through the port and has not arrived yet (see `Inbox`).
    */
   readPayload(side: PayloadSlots, seq: number, inbox: Inbox): unknown[] | undefined {
-    if ((Atomics.load(this.slots, side.flags) & Flag.ViaPort) === 0) {
-      return decodeFrom(this.buffer, HEADER_BYTES, Atomics.load(this.slots, side.length))
+    if ((load(this.slots, side.flags) & Flag.ViaPort) === 0) {
+      return decodeFrom(this.buffer, HEADER_BYTES, load(this.slots, side.length))
     }
     return inbox.takePayload(seq)
   }

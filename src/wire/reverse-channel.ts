@@ -8,6 +8,10 @@
 import { CodecFallback, decodeFrom, encodeInto } from './codec/index.ts'
 import { REVERSE_HEADER_BYTES, ReverseFlag, ReversePhase, ReverseSlot, nextSeq, phaseOf, seqOf, stateOf } from './protocol.ts'
 
+// Captured when this module loads, before any worker module runs on the thread: a module
+// that replaces `Atomics` methods cannot break the channel.
+const { compareExchange, load, notify, store, wait, waitAsync } = Atomics
+
 export function createReverseBuffer(maxInlineBytes: number): SharedArrayBuffer {
   return new SharedArrayBuffer(REVERSE_HEADER_BYTES + 4096, { maxByteLength: REVERSE_HEADER_BYTES + maxInlineBytes })
 }
@@ -34,7 +38,7 @@ export class ReverseChannel {
 
   /** Whether a request waits to be served. */
   get pending(): boolean {
-    return phaseOf(Atomics.load(this.slots, ReverseSlot.State)) === ReversePhase.Request
+    return phaseOf(load(this.slots, ReverseSlot.State)) === ReversePhase.Request
   }
 
   /**
@@ -42,17 +46,17 @@ export class ReverseChannel {
    * `fromThread.runSync` until it returns: blocking on that worker could never end.
    */
   get servingBlockedWorker(): boolean {
-    return phaseOf(Atomics.load(this.slots, ReverseSlot.State)) === ReversePhase.Serving && Atomics.load(this.slots, ReverseSlot.Blocking) === 1
+    return phaseOf(load(this.slots, ReverseSlot.State)) === ReversePhase.Serving && load(this.slots, ReverseSlot.Blocking) === 1
   }
 
   /** Claims the waiting request, if any. A request that cannot be decoded is answered with why. */
   claim(): ReverseRequest | undefined {
-    const current = Atomics.load(this.slots, ReverseSlot.State)
+    const current = load(this.slots, ReverseSlot.State)
     if (phaseOf(current) !== ReversePhase.Request) return undefined
     const seq = seqOf(current)
-    if (Atomics.compareExchange(this.slots, ReverseSlot.State, current, stateOf(seq, ReversePhase.Serving)) !== current) return undefined
+    if (compareExchange(this.slots, ReverseSlot.State, current, stateOf(seq, ReversePhase.Serving)) !== current) return undefined
     try {
-      return { seq, values: decodeFrom(this.buffer, REVERSE_HEADER_BYTES, Atomics.load(this.slots, ReverseSlot.Length)) }
+      return { seq, values: decodeFrom(this.buffer, REVERSE_HEADER_BYTES, load(this.slots, ReverseSlot.Length)) }
     } catch (error) {
       this.answer(seq, false, error)
       return undefined
@@ -63,20 +67,20 @@ export class ReverseChannel {
   answer(seq: number, ok: boolean, value: unknown): void {
     try {
       this.write([value], "The host function's result")
-      Atomics.store(this.slots, ReverseSlot.Flags, ok ? ReverseFlag.Ok : ReverseFlag.Threw)
+      store(this.slots, ReverseSlot.Flags, ok ? ReverseFlag.Ok : ReverseFlag.Threw)
     } catch (error) {
       this.write([error instanceof Error ? new Error(error.message) : new Error(String(error))], 'An error')
-      Atomics.store(this.slots, ReverseSlot.Flags, ReverseFlag.Threw)
+      store(this.slots, ReverseSlot.Flags, ReverseFlag.Threw)
     }
-    Atomics.store(this.slots, ReverseSlot.State, stateOf(seq, ReversePhase.Response))
-    Atomics.notify(this.slots, ReverseSlot.State)
+    store(this.slots, ReverseSlot.State, stateOf(seq, ReversePhase.Response))
+    notify(this.slots, ReverseSlot.State)
   }
 
   // ── The worker's side ──
 
   /** Whether a request is in flight (waiting or being served). */
   get inFlight(): boolean {
-    const phase = phaseOf(Atomics.load(this.slots, ReverseSlot.State))
+    const phase = phaseOf(load(this.slots, ReverseSlot.State))
     return phase === ReversePhase.Request || phase === ReversePhase.Serving
   }
 
@@ -84,48 +88,48 @@ export class ReverseChannel {
   post(target: string | number, args: unknown[], blocking: boolean): number {
     this.seq = nextSeq(this.seq)
     this.write([target, ...args], 'An argument of the call to the host')
-    Atomics.store(this.slots, ReverseSlot.Blocking, blocking ? 1 : 0)
-    Atomics.store(this.slots, ReverseSlot.State, stateOf(this.seq, ReversePhase.Request))
+    store(this.slots, ReverseSlot.Blocking, blocking ? 1 : 0)
+    store(this.slots, ReverseSlot.State, stateOf(this.seq, ReversePhase.Request))
     return this.seq
   }
 
   /** Whether request `seq` has been answered. */
   answered(seq: number): boolean {
-    return Atomics.load(this.slots, ReverseSlot.State) === stateOf(seq, ReversePhase.Response)
+    return load(this.slots, ReverseSlot.State) === stateOf(seq, ReversePhase.Response)
   }
 
   /** Blocks this thread until request `seq` is answered: spins `spinMillis`, then parks. */
   waitAnswer(seq: number, spinMillis: number, now: () => number): void {
     const done = stateOf(seq, ReversePhase.Response)
     const spinEnd = now() + spinMillis
-    let current = Atomics.load(this.slots, ReverseSlot.State)
-    for (let polls = 1; current !== done && (polls & 31 || now() < spinEnd); polls++) current = Atomics.load(this.slots, ReverseSlot.State)
+    let current = load(this.slots, ReverseSlot.State)
+    for (let polls = 1; current !== done && (polls & 31 || now() < spinEnd); polls++) current = load(this.slots, ReverseSlot.State)
     while (current !== done) {
-      Atomics.wait(this.slots, ReverseSlot.State, current, 50)
-      current = Atomics.load(this.slots, ReverseSlot.State)
+      wait(this.slots, ReverseSlot.State, current, 50)
+      current = load(this.slots, ReverseSlot.State)
     }
   }
 
   /** Resolves once request `seq` is answered, without blocking this thread's event loop. */
   async answerAsync(seq: number): Promise<void> {
     const done = stateOf(seq, ReversePhase.Response)
-    for (let current = Atomics.load(this.slots, ReverseSlot.State); current !== done; current = Atomics.load(this.slots, ReverseSlot.State)) {
-      const waiting = Atomics.waitAsync(this.slots, ReverseSlot.State, current)
+    for (let current = load(this.slots, ReverseSlot.State); current !== done; current = load(this.slots, ReverseSlot.State)) {
+      const waiting = waitAsync(this.slots, ReverseSlot.State, current)
       if (waiting.async) await waiting.value
     }
   }
 
   /** Reads the answer of request `seq` and frees the channel: the value, and whether it threw. */
   read(seq: number): { value: unknown; threw: boolean } {
-    const [value] = decodeFrom(this.buffer, REVERSE_HEADER_BYTES, Atomics.load(this.slots, ReverseSlot.Length))
-    const threw = Atomics.load(this.slots, ReverseSlot.Flags) === ReverseFlag.Threw
-    Atomics.store(this.slots, ReverseSlot.State, stateOf(seq, ReversePhase.Idle))
+    const [value] = decodeFrom(this.buffer, REVERSE_HEADER_BYTES, load(this.slots, ReverseSlot.Length))
+    const threw = load(this.slots, ReverseSlot.Flags) === ReverseFlag.Threw
+    store(this.slots, ReverseSlot.State, stateOf(seq, ReversePhase.Idle))
     return { value, threw }
   }
 
   private write(values: unknown[], what: string): void {
     try {
-      Atomics.store(this.slots, ReverseSlot.Length, encodeInto(values, this.buffer, REVERSE_HEADER_BYTES, this.maxInlineBytes, () => what))
+      store(this.slots, ReverseSlot.Length, encodeInto(values, this.buffer, REVERSE_HEADER_BYTES, this.maxInlineBytes, () => what))
     } catch (error) {
       if (!(error instanceof CodecFallback)) throw error
       throw new TypeError(`${what} cannot travel back to the host: only values the inline codec carries (no platform objects, under maxInlineBytes)`)
