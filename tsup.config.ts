@@ -1,4 +1,5 @@
 import { defineConfig } from 'tsup'
+import type { Options } from 'tsup'
 
 const shared = {
   clean: false, // `npm run build` empties dist/ first: the two builds run side by side
@@ -6,7 +7,7 @@ const shared = {
   platform: 'neutral',
   external: [/^node:/],
   shims: true,
-} as const
+} satisfies Options
 
 export default defineConfig([
   {

@@ -38,6 +38,7 @@ export function bunBackend(options: BunBackendOptions = {}): Backend {
     present: 'Bun' in globalThis,
     adapterUrl: import.meta.url,
     canUnref: true,
+    canStopSyncCode: true,
     workerOptions,
     readDebugEnv: () => (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.ANYTHREAD_DEBUG,
   })

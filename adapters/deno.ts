@@ -45,6 +45,7 @@ export function denoBackend(options: DenoBackendOptions = {}): Backend {
     adapterUrl: import.meta.url,
     // A Deno web Worker cannot be unref'd: the bridge stops it when idle instead.
     canUnref: false,
+    canStopSyncCode: false, // denoland/deno#35657
     workerOptions: {
       ...(options.name && { name: options.name }),
       ...(options.permissions && { deno: { permissions: options.permissions } }),

@@ -42,6 +42,8 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
     ...(log && { log }),
     name: 'node',
     canUnref: true,
+    // Deno's node layer shares Deno's worker termination (denoland/deno#35657).
+    canStopSyncCode: !('deno' in process.versions),
     availableParallelism,
     spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread {
       const workerData: NodeBoot = { ...boot, syncStdio }

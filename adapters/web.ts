@@ -47,6 +47,8 @@ export interface WebBackendSpec {
   readonly adapterUrl: string
   /** Whether an idle worker can be unref'd (see `Backend.canUnref`). */
   readonly canUnref: boolean
+  /** See `Backend.canStopSyncCode`. */
+  readonly canStopSyncCode: boolean
   /** Options passed to `new Worker()`, as the runtime takes them. */
   readonly workerOptions: object
   /** Reads `ANYTHREAD_DEBUG`. */
@@ -66,6 +68,7 @@ export function webBackend(spec: WebBackendSpec): Backend {
     ...(log && { log }),
     name,
     canUnref: spec.canUnref,
+    canStopSyncCode: spec.canStopSyncCode,
     spawn: (boot, onExit) => spawnWebWorker(entry, boot, onExit, spec.workerOptions),
     receiveMessageSync,
     availableParallelism: () => navigator.hardwareConcurrency,

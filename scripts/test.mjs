@@ -1,5 +1,6 @@
-// `npm test`: build, type-check, then run the conformance suite in every runtime x backend
-// cell (vitest on Node, Deno and Bun). Prints the cell matrix and fails if any cell fails.
+// `npm test`: unit tests (no build), build, type-check, then run the conformance suite in every
+// runtime x backend cell (vitest on Node, Deno and Bun). Prints the cell matrix and fails if
+// any cell fails.
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, readFileSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
@@ -22,6 +23,7 @@ function step(title, command, args, env = {}) {
 const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx'
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 for (const [title, command, args] of [
+  ['unit tests (src/ and the package manifests, no build)', npm, ['run', 'test:unit', '--silent']],
   ['build (tsup: ESM + CJS + .d.ts)', npm, ['run', 'build', '--silent']],
   ['type check (tsc --noEmit, type tests included; the Bun adapter against @types/bun: tsconfig.bun.json)', npm, ['run', 'typecheck', '--silent']],
   ['package quality (publint, arethetypeswrong, deno check, deno publish --dry-run, typedoc)', npm, ['run', 'check:package', '--silent']],

@@ -1,6 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import {
+  BridgeClosedError,
+  CancelledError,
+  DeadlockError,
+  QueueFullError,
+  TimeoutError,
+  WorkerCrashedError,
+  WouldBlockError,
+} from '../dist/index.js'
 import { backendName, closeAll, runtime, tasks } from './harness.ts'
-import { thrown } from './catch.ts'
+import { rejection, thrown } from './catch.ts'
 
 afterEach(closeAll)
 
@@ -74,5 +83,26 @@ describe(`errors cross the thread boundary (${runtime}/${backendName})`, () => {
     const error = thrown(() => tasks().runSync('returnUncloneableError'))
     expect(error).toBeInstanceOf(Error)
     expect(error.message).toBe('has a function')
+  })
+
+  it('give every anythread error a stable code, kept across threads', async () => {
+    const handle = tasks()
+    const timedOut = thrown(() => handle.with({ timeout: 50 }).runSync('delay', 5_000, 'late'))
+    expect(timedOut.code).toBe('ERR_ANYTHREAD_TIMEOUT')
+    const crossed = thrown(() => handle.runSync('throwOwnError'))
+    expect(crossed).toBeInstanceOf(TimeoutError)
+    expect(crossed.code).toBe('ERR_ANYTHREAD_TIMEOUT')
+    expect((await rejection(handle.run('throwOwnError'))).code).toBe('ERR_ANYTHREAD_TIMEOUT')
+    const missing = thrown(() => handle.runSync('noSuchExport' as never))
+    expect(missing.code).toBe('ERR_ANYTHREAD_MODULE_LOAD')
+    const codes = [
+      [new WorkerCrashedError('x'), 'ERR_ANYTHREAD_WORKER_CRASHED'],
+      [new DeadlockError('x'), 'ERR_ANYTHREAD_DEADLOCK'],
+      [new BridgeClosedError('x'), 'ERR_ANYTHREAD_CLOSED'],
+      [new CancelledError('x'), 'ERR_ANYTHREAD_CANCELLED'],
+      [new QueueFullError('x'), 'ERR_ANYTHREAD_QUEUE_FULL'],
+      [new WouldBlockError('x'), 'ERR_ANYTHREAD_WOULD_BLOCK'],
+    ] as const
+    for (const [error, code] of codes) expect(error.code).toBe(code)
   })
 })

@@ -22,6 +22,9 @@ export function faults({ runtime, backend }) {
       ? { fault: 'runs out of memory', call: ['exhaustMemory'], limits: true, expect: 'WorkerCrashedError' }
       : { fault: 'runs out of memory', skip: runtime === 'bun' ? 'Bun ignores resourceLimits' : backend === 'node' ? "Deno's node layer does not apply resourceLimits" : 'web Workers take no heap limit' },
     { fault: 'bridge closed mid-call (run only)', call: ['delay', 5_000, 0], closeMidCall: true, only: 'run', expect: 'BridgeClosedError' },
+    { fault: 'bridge closed mid-call by a host function the worker calls (runSync only)', module: 'host-calls.js', call: ['configSync', 'x'], closeFromHost: true, only: 'runSync', expect: 'BridgeClosedError' },
+    { fault: "module's top-level await never settles (startupTimeout 500 ms)", module: 'never-loads.js', call: ['never'], startupTimeout: 500, expect: 'TimeoutError' },
+    { fault: 'module exports a then() that never settles (hostile namespace)', module: 'exports-then.js', call: ['double', 21], expect: 'no error' },
     { fault: 'module is missing', module: 'does-not-exist.js', call: ['anything'], expect: 'ModuleLoadError' },
     { fault: 'module has a syntax error', module: 'syntax-error.js', call: ['broken'], expect: 'ModuleLoadError' },
     { fault: 'module throws at top level', module: 'top-level-throw.js', call: ['never'], expect: 'ModuleLoadError' },
@@ -40,6 +43,7 @@ export async function probe(makeBackend, cell) {
         rows.push({ ...cell, fault: fault.fault, mode, skipped: fault.skip })
         continue
       }
+      if (globalThis.process?.env.FAULT_TRACE) console.error(`${mode}: ${fault.fault}`)
       rows.push({ ...cell, fault: fault.fault, mode, ...(await provoke(makeBackend, fault, mode)) })
     }
   }
@@ -47,9 +51,12 @@ export async function probe(makeBackend, cell) {
 }
 
 async function provoke(makeBackend, fault, mode) {
-  const bridge = createBridge({
+  let bridge
+  bridge = createBridge({
     backend: makeBackend(fault.limits ? { resourceLimits: { maxOldGenerationSizeMb: 32 } } : {}),
     pool: { maxThreads: 1, cancelGrace: 100 },
+    ...(fault.startupTimeout !== undefined && { startupTimeout: fault.startupTimeout }),
+    ...(fault.closeFromHost && { expose: { getConfig: () => bridge.close() } }),
   })
   try {
     const tasks = bridge.load(tasksUrl)
@@ -74,14 +81,14 @@ async function provoke(makeBackend, fault, mode) {
     const ms = performance.now() - started
     const outcome = error === undefined ? 'no error' : error?.name ?? typeof error
     let nextCall = 'n/a (closed)'
-    if (!fault.closeMidCall) {
+    if (!fault.closeMidCall && !fault.closeFromHost) {
       try {
         nextCall = (mode === 'runSync' ? tasks.runSync('add', 2, 3) : await tasks.run('add', 2, 3)) === 5 ? 'ok' : 'wrong'
       } catch (caught) {
         nextCall = `failed: ${caught?.name}`
       }
     }
-    return { outcome, expected: fault.expect, ms: Math.round(ms), nextCall, survived: outcome === fault.expect && (nextCall === 'ok' || fault.closeMidCall === true) }
+    return { outcome, expected: fault.expect, ms: Math.round(ms), nextCall, survived: outcome === fault.expect && (nextCall === 'ok' || fault.closeMidCall === true || fault.closeFromHost === true) }
   } finally {
     bridge.close()
   }

@@ -15,6 +15,6 @@ describe(`fault matrix (${runtime}/${backendName})`, () => {
       // themselves are measured by `npm run reliability` (docs/RELIABILITY.md).
       expect(row.ms, where).toBeLessThan(10_000)
     }
-    expect(rows.filter((row) => row.skipped === undefined).length).toBeGreaterThanOrEqual(19)
+    expect(rows.filter((row) => row.skipped === undefined).length).toBeGreaterThanOrEqual(24)
   })
 })

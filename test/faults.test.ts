@@ -7,6 +7,7 @@ import {
   createBridge,
 } from '../dist/index.js'
 import { backendName, bridge, closeAll, elapsed, fixture, makeBackend, runtime, selfExit, tasks } from './harness.ts'
+import { rejection, thrown } from './catch.ts'
 
 afterEach(closeAll)
 
@@ -44,6 +45,8 @@ describe(`timeouts (${cellName})`, () => {
     const { value, ms } = elapsed(() => handle.runSync('increment'))
     expect(value).toBe(1) // a fresh worker: module state starts over
     expect(ms).toBeLessThan(5_000)
+    // Deno cannot stop a thread running sync JS (denoland/deno#35657): it is reported.
+    expect(b.stats().runawayThreads).toBe(runtime === 'deno' ? 1 : 0)
   })
 
   // A generous settleGrace: these prove the same worker takes the next call, however busy the machine.
@@ -207,6 +210,25 @@ describe(`bad input (${cellName})`, () => {
     expect((error as DOMException).name).toBe('DataCloneError')
     expect((error as Error).message).toContain('Argument 2')
     expect(handle.runSync('increment')).toBe(2) // same worker, same state
+  })
+
+  it('refuses a detached buffer in a transfer list with a DataCloneError, on both paths', async () => {
+    const handle = tasks()
+    const buffer = new ArrayBuffer(8)
+    structuredClone(buffer, { transfer: [buffer] }) // detaches it here
+    const sync = thrown(() => handle.with({ transfer: [buffer] }).runSync('byteLength', buffer))
+    expect(sync.name).toBe('DataCloneError')
+    expect(sync.message).toContain('detached')
+    expect((await rejection(handle.with({ transfer: [buffer] }).run('byteLength', buffer))).name).toBe('DataCloneError')
+    expect(handle.runSync('add', 1, 1)).toBe(2)
+  })
+
+  it('treats a deadline of 0 as passed: TimeoutError without calling, on both paths', async () => {
+    const handle = tasks()
+    expect(handle.runSync('increment')).toBe(1)
+    expect(thrown(() => handle.with({ timeout: 0 }).runSync('increment'))).toBeInstanceOf(TimeoutError)
+    expect(await rejection(handle.with({ timeout: 0 }).run('increment'))).toBeInstanceOf(TimeoutError)
+    expect(handle.runSync('increment')).toBe(2) // neither call ran
   })
 
   it('reports answers whose encoding throws without losing the worker', () => {

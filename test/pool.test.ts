@@ -277,6 +277,19 @@ describe(`run() faults and limits (${runtime}/${backendName})`, () => {
     expect(b.stats().inFlight).toBe(0)
   })
 
+  it('counts queued tasks in stats(), those waiting for a token included', async () => {
+    const b = bridge({ pool: { maxThreads: 1 } })
+    const handle = b.load(fixture('tasks.js'))
+    const shared = counters()
+    const all = Promise.all(Array.from({ length: 5 }, () => handle.run('gated', shared.buffer)))
+    expect(b.stats().queued).toBe(5) // none has its token yet
+    await until(() => shared[2] === 1, 'the first task started')
+    expect(b.stats().queued).toBe(4)
+    shared[3] = 1
+    await all
+    expect(b.stats().queued).toBe(0)
+  })
+
   it('reports pool threads in stats()', async () => {
     const b = bridge({ pool: { maxThreads: 2 } })
     const handle = b.load(fixture('tasks.js'))

@@ -85,12 +85,15 @@ export class BlockingThread {
       let seq = worker.post(call)
       if (claimWithin !== undefined && !this.claimed(worker, seq, claimWithin)) {
         // Still busy with the call it timed out on: take this one back, start afresh.
-        this.retire('recycled: still busy with a timed-out call')
+        this.retire('recycled: still busy with a timed-out call', true)
         worker = this.ensure()
         seq = worker.post(call)
       }
       const deadline = new CallDeadline(call.timeout, this.options.startupTimeout, () => worker.starting(seq))
       const outcome = block(worker, () => worker.answered(seq), deadline, this.options.wait, this.spin)
+      // Closed from inside this call (a host function, a getter): fail it the same way
+      // whether or not the worker got its answer out before it was stopped.
+      if (this.closed) throw this.closedDuring(call)
       if (outcome !== 'done') this.gaveUp(worker, seq, call, outcome)
       try {
         return worker.readAnswer(seq, call)
@@ -124,11 +127,13 @@ export class BlockingThread {
    */
   assertCanBlock(what: string, nested = false): void {
     if (this.inCall && !nested) {
-      throw new DeadlockError(`${what} was called while ${this.owner}'s own sync call is in flight; it could never complete`)
+      throw new DeadlockError(
+        `${what} was called while ${this.owner}'s own sync call is in flight; it could never complete. Make the call after that one returns, from another bridge or portal, or with run() (which does not block)`,
+      )
     }
     if (this.current !== undefined && this.current.reverse.servingBlockedWorker) {
       throw new DeadlockError(
-        `${what} was called from ${this.owner}'s own thread: its worker is blocked in fromThread.runSync() until this host function returns, so it could never complete`,
+        `${what} was called from ${this.owner}'s own thread: its worker is blocked in fromThread.runSync() until this host function returns, so it could never complete. Use fromThread.run() in the worker (the host then serves it on its event loop), or make the call from another bridge or portal`,
       )
     }
   }
@@ -142,9 +147,9 @@ export class BlockingThread {
     this.retire(`${this.owner} closed`)
   }
 
-  /** Stops the worker, if one runs; the next call starts a new one. */
-  retire(reason: string): void {
-    this.current?.retire(reason)
+  /** Stops the worker, if one runs; the next call starts a new one. `stuck`: see `WorkerSlot.retire`. */
+  retire(reason: string, stuck = false): void {
+    this.current?.retire(reason, stuck)
     this.current = undefined
   }
 
@@ -174,13 +179,17 @@ export class BlockingThread {
     worker.log(error.message)
     // Still copying its answer past the grace (a getter of the result that never returns):
     // the channel cannot be taken back, so the worker goes.
-    if (abandoned === 'busy') this.retire('stuck writing a timed-out answer')
+    if (abandoned === 'busy') this.retire('stuck writing a timed-out answer', true)
     throw error
+  }
+
+  private closedDuring(call: SyncCall): BridgeClosedError {
+    return new BridgeClosedError(`${capitalized(this.owner)} was closed during runSync('${call.name}')`)
   }
 
   /** The error for a call whose worker died; the worker is retired (after its port is read). */
   private diedDuring(worker: WorkerSlot, call: SyncCall): Error {
-    if (this.closed) return new BridgeClosedError(`${capitalized(this.owner)} was closed during runSync('${call.name}')`)
+    if (this.closed) return this.closedDuring(call)
     const error = worker.crashError(`runSync('${call.name}')`)
     this.retire('died during a call')
     return error

@@ -99,7 +99,7 @@ export interface BridgeStats {
   readonly calls: number
   /** `run()` tasks not settled yet (queued, waiting for a token, or running). */
   readonly inFlight: number
-  /** Tasks in the pool queue, waiting for a thread. */
+  /** `run()` tasks waiting for a pool thread, or for a limiter token before that. */
   readonly queued: number
   /** Live threads: the sync worker, the pool's, and the portals'. */
   readonly threads: number
@@ -108,6 +108,12 @@ export interface BridgeStats {
   /** Host functions passed as arguments to calls that have not ended (released as each call ends). */
   readonly callbacks: number
   readonly closed: boolean
+  /**
+   * Threads stopped while running synchronous code the runtime could not interrupt (only on
+   * Deno, denoland/deno#35657): each keeps a core until the process ends. Code that calls
+   * `checkCancelled()` is never counted here: it stops on its own.
+   */
+  readonly runawayThreads: number
   /** The statistics of the limiter `run()` uses by default. */
   readonly limiter: CapacityLimiterStatistics
 }
@@ -131,6 +137,7 @@ class BridgeImpl implements Bridge, CallTarget {
   private readonly protocols: readonly string[]
   private readonly modules = new ModuleIds()
   private closed = false
+  private readonly runaways = { count: 0 }
   calls = 0
 
   constructor(options: BridgeOptions) {
@@ -152,6 +159,7 @@ class BridgeImpl implements Bridge, CallTarget {
     this.host = { expose, callbacks: new Map(), lastCallbackId: 0 }
     this.callerOptions = {
       host: this.host,
+      runaways: this.runaways,
       backend: options.backend,
       wait,
       workerSpinMicros: wait.workerSpinMicros,
@@ -168,6 +176,7 @@ class BridgeImpl implements Bridge, CallTarget {
     const maxThreads = pool.maxThreads ?? Math.max(1, options.backend.availableParallelism?.() ?? 2)
     this.poolOptions = {
       host: this.host,
+      runaways: this.runaways,
       backend: options.backend,
       maxInlineBytes,
       workerSpinMicros: wait.workerSpinMicros,
@@ -247,6 +256,7 @@ class BridgeImpl implements Bridge, CallTarget {
       portals: this.portals.size,
       callbacks: this.host.callbacks.size,
       closed: this.closed,
+      runawayThreads: this.runaways.count,
       limiter: this.limiter.statistics(),
     }
   }

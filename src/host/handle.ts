@@ -7,6 +7,8 @@ import type { HostFunctions } from './reverse-server.ts'
 import type { PoolCall } from './pool.ts'
 import type { SyncCall } from './blocking-thread.ts'
 import type { AnyModule, CallOptions, ModuleHandle } from '../shared/types.ts'
+import { TimeoutError } from '../shared/errors.ts'
+import { dataCloneError } from '../wire/codec/index.ts'
 import { checkTimeout } from './validate.ts'
 
 /** One `run()` call, as a handle hands it to its target (the pool takes it as it is). */
@@ -39,6 +41,8 @@ export class Handle<M = AnyModule> implements ModuleHandle<M> {
     if (typeof name !== 'string') throw new TypeError(`runSync: the export name must be a string, got ${typeof name}`)
     const { signal, transfer } = this.options
     if (signal?.aborted) throw signal.reason
+    const timeout = this.options.timeout ?? target.defaultTimeout
+    checkBeforeCall(`runSync('${name}')`, this.url, timeout, transfer)
     target.countCall()
     const release = registerCallbacks(target.host, args)
     let result: unknown
@@ -48,7 +52,7 @@ export class Handle<M = AnyModule> implements ModuleHandle<M> {
         url: this.url,
         name,
         args,
-        timeout: this.options.timeout ?? target.defaultTimeout,
+        timeout,
         transfer,
         entry: this.runSync,
       })
@@ -66,8 +70,14 @@ export class Handle<M = AnyModule> implements ModuleHandle<M> {
       return Promise.reject(error)
     }
     if (typeof name !== 'string') return Promise.reject(new TypeError(`run: the export name must be a string, got ${typeof name}`))
-    target.countCall()
     const { signal, transfer, abandonOnCancel, limiter } = this.options
+    const timeout = this.options.timeout ?? target.defaultTimeout
+    try {
+      checkBeforeCall(`run('${name}')`, this.url, timeout, transfer)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    target.countCall()
     const release = registerCallbacks(target.host, args)
     const task = target.callAsync({
       moduleId: this.moduleId,
@@ -75,7 +85,7 @@ export class Handle<M = AnyModule> implements ModuleHandle<M> {
       name,
       args,
       transfer,
-      timeout: this.options.timeout ?? target.defaultTimeout,
+      timeout,
       signal,
       abandonOnCancel: abandonOnCancel ?? false,
       limiter,
@@ -91,6 +101,25 @@ export class Handle<M = AnyModule> implements ModuleHandle<M> {
   /** This handle with other options; subclasses return their own kind. */
   protected derive(options: CallOptions): Handle<M> {
     return new Handle<M>(this.target, this.moduleId, this.url, options)
+  }
+}
+
+/**
+ * What fails before a call is made, the same on every runtime: a deadline of 0 has passed
+ * already (`TimeoutError`, the export is not called), and a detached buffer cannot be
+ * transferred (`DataCloneError`, as structuredClone says).
+ */
+function checkBeforeCall(what: string, url: string, timeout: number, transfer: readonly object[] | undefined): void {
+  if (timeout === 0) throw new TimeoutError(`${what} on ${url} timed out after 0 ms (a deadline of 0 has passed before the call)`, 0)
+  if (transfer === undefined) return
+  for (let i = 0; i < transfer.length; i++) {
+    const item = transfer[i]
+    if (!(item instanceof ArrayBuffer)) continue
+    try {
+      new Uint8Array(item, 0, 0) // throws on a detached buffer, on every engine
+    } catch {
+      throw dataCloneError(`${what}: transfer[${i}] is a detached ArrayBuffer and cannot be transferred`)
+    }
   }
 }
 

@@ -33,8 +33,9 @@ export class CancelWatch {
   private timer: unknown
   private onAbort: (() => void) | undefined
   private readonly signal: AbortSignal | undefined
-  private readonly check: (() => void) | undefined
+  private readonly check: () => void
   private sawStarting = false
+  private ended = false
 
   constructor(
     source: CancelSource,
@@ -48,16 +49,17 @@ export class CancelWatch {
       this.onAbort = () => cancel(signal.reason, 'abort')
       signal.addEventListener('abort', this.onAbort, { once: true })
     }
-    if (!Number.isFinite(timeout)) return
+    // With no timeout the deadline still bounds start-up: a module that never loads fails.
     const deadline = new CallDeadline(timeout, options.startupTimeout, starting)
     this.check = () => {
       this.timer = undefined
+      if (this.ended) return
       const time = now()
       const verdict = deadline.check(time)
       if (verdict === 'running') {
         // While the thread starts, look again soon: the end of start-up restarts the clock.
         const next = deadline.inStartup ? Math.min(STARTUP_POLL_MILLIS, deadline.remaining(time)) : deadline.remaining(time)
-        this.timer = schedule(options.backend, this.check!, Math.max(1, next))
+        if (Number.isFinite(next)) this.timer = schedule(options.backend, this.check, Math.max(1, next))
       } else if (verdict === 'timeout') {
         cancel(new TimeoutError(`run('${name}') on ${url} timed out after ${timeout} ms`, timeout), 'timeout')
       } else {
@@ -65,19 +67,20 @@ export class CancelWatch {
         cancel(new TimeoutError(`run('${name}'): ${url} did not start within startupTimeout (${limit} ms)`, limit), 'timeout')
       }
     }
-    this.timer = schedule(options.backend, this.check, timeout)
+    if (Number.isFinite(timeout)) this.timer = schedule(options.backend, this.check, timeout)
   }
 
   /** The call's thread moved into or out of start-up: the deadline shifts. Cheap when nothing changed. */
   startupChanged(starting: boolean): void {
-    if (starting === this.sawStarting || this.timer === undefined) return
+    if (starting === this.sawStarting || this.ended) return
     this.sawStarting = starting
-    clearTimeout(this.timer as ReturnType<typeof setTimeout>)
-    this.check!()
+    if (this.timer !== undefined) clearTimeout(this.timer as ReturnType<typeof setTimeout>)
+    this.check()
   }
 
   /** Stops listening for the signal and the deadline. */
   stop(): void {
+    this.ended = true
     if (this.onAbort !== undefined) this.signal?.removeEventListener('abort', this.onAbort)
     this.onAbort = undefined
     if (this.timer !== undefined) clearTimeout(this.timer as ReturnType<typeof setTimeout>)

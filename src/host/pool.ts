@@ -124,7 +124,13 @@ export class Pool {
     return this.workers.size
   }
 
+  /** Tasks waiting for a thread, or for a limiter token before that (`stats().queued`). */
   get queued(): number {
+    return this.queueLength + this.waitingForToken.size
+  }
+
+  /** Tasks in the queue, holding their token and waiting for a thread. */
+  private get queueLength(): number {
     return this.queue.length - this.queueHead
   }
 
@@ -132,10 +138,8 @@ export class Pool {
     return new Promise((resolve, reject) => {
       if (call.signal?.aborted) return reject(call.signal.reason)
       const task = new Task(call, resolve, reject)
-      if (call.signal !== undefined || Number.isFinite(call.timeout)) {
-        const starting = (): boolean => task.worker?.slot.starting(task.seq) === true
-        task.watch = new CancelWatch(call, this.options, starting, (reason, kind) => this.cancel(task, reason, kind))
-      }
+      const starting = (): boolean => task.worker?.slot.starting(task.seq) === true
+      task.watch = new CancelWatch(call, this.options, starting, (reason, kind) => this.cancel(task, reason, kind))
       this.inFlight++
       this.keepAlive.hold()
       if (call.limiter === undefined) return this.enqueue(task)
@@ -178,7 +182,7 @@ export class Pool {
   private enqueue(task: Task): void {
     if (task.settled) return
     if (this.closed) return this.finish(task, false, new BridgeClosedError('The bridge was closed before this task started'))
-    if (this.queued >= this.options.maxQueue && this.idle.length === 0 && this.workers.size >= this.options.maxThreads) {
+    if (this.queueLength >= this.options.maxQueue && this.idle.length === 0 && this.workers.size >= this.options.maxThreads) {
       return this.finish(task, false, new QueueFullError(`The pool queue is full (maxQueue: ${this.options.maxQueue})`))
     }
     this.queue.push(task)
@@ -187,7 +191,7 @@ export class Pool {
 
   /** Hands queued tasks to idle (or new) threads. */
   private dispatch(): void {
-    while (this.queued > 0) {
+    while (this.queueLength > 0) {
       let worker = this.idle.pop()
       if (worker !== undefined && worker.slot.dead) {
         this.retire(worker, 'died while idle')
@@ -298,7 +302,7 @@ export class Pool {
       // The thread is copying the answer (maybe running a getter of it): look again soon.
       if (now() < deadline) schedule(this.options.backend, () => this.takeBack(worker, task, reason, kind, deadline), 1)
       else {
-        this.retire(worker, 'stuck writing a cancelled answer')
+        this.retire(worker, 'stuck writing a cancelled answer', true)
         this.finish(task, false, reason)
         this.dispatch()
       }
@@ -322,7 +326,7 @@ export class Pool {
         this.makeIdle(worker)
       } else {
         // It ignored the cancellation past the grace period, or died.
-        this.retire(worker, worker.slot.dead ? 'died' : 'ignored a cancellation past cancelGrace')
+        this.retire(worker, worker.slot.dead ? 'died' : 'ignored a cancellation past cancelGrace', !worker.slot.dead)
       }
       this.finish(task, false, reason)
       this.dispatch()
@@ -363,12 +367,12 @@ export class Pool {
     return worker
   }
 
-  private retire(worker: PoolWorker, reason: string): void {
+  private retire(worker: PoolWorker, reason: string, stuck = false): void {
     this.workers.delete(worker)
     const at = this.idle.indexOf(worker)
     if (at !== -1) this.idle.splice(at, 1)
     worker.task = undefined
-    worker.slot.retire(reason)
+    worker.slot.retire(reason, stuck)
   }
 
 

@@ -250,10 +250,10 @@ export class Portal implements BlockingPortal, CallTarget, FutureOwner {
     this.tasks.set(id, { future, worker, url: call.url, name: call.name, release })
     this.unsettled++
     this.keepAlive.hold()
-    if (cancelOn.signal !== undefined || Number.isFinite(cancelOn.timeout)) {
-      const watch = new CancelWatch({ ...cancelOn, name: call.name, url: call.url }, this.config.caller, () => worker.booting, (reason) => future.cancel(reason))
-      future.onSettled(() => watch.stop())
-    }
+    // Portal tasks travel through the port, so only the thread's boot counts as start-up.
+    const watch = new CancelWatch({ ...cancelOn, name: call.name, url: call.url }, this.config.caller, () => worker.booting, (reason) => future.cancel(reason))
+    watch.startupChanged(worker.booting)
+    future.onSettled(() => watch.stop())
     this.watch(worker)
     return future
   }

@@ -84,7 +84,7 @@ export class ReverseServer {
         Promise.resolve(value).then(undefined, () => {}) // nobody can await it now
         ok = false
         value = new DeadlockError(
-          `host function ${describe(request.values[0])} returned a Promise while the host was blocked in runSync: it needs the host's event loop, which cannot run until that call returns`,
+          `host function ${describe(request.values[0])} returned a Promise while the host was blocked in runSync: it needs the host's event loop, which cannot run until that call returns. Make the host function synchronous, or call the export with run() instead of runSync() so the host's event loop keeps running`,
         )
       }
     } catch (error) {

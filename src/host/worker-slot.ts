@@ -31,6 +31,8 @@ export interface SlotOptions {
   readonly workerSpinMicros: number
   /** Receives the answers of portal tasks (`postTask`), as they are read from the port. */
   readonly onTaskAnswer?: (id: number, kind: number, values: unknown[]) => void
+  /** Counts threads stopped in code the runtime cannot interrupt (see `Backend.canStopSyncCode`). */
+  readonly runaways?: { count: number }
 }
 
 const argumentLabel = (index: number): string => (index >= 3 ? `Argument ${index - 2}` : 'The call')
@@ -231,11 +233,20 @@ export class WorkerSlot {
     })
   }
 
-  /** Stops the thread, saying why in the debug log. Safe to call twice. */
-  retire(reason: string): void {
+  /**
+   * Stops the thread, saying why in the debug log. Safe to call twice. `stuck`: it is
+   * running code that ignores cancellation, which some runtimes cannot interrupt.
+   */
+  retire(reason: string, stuck = false): void {
     if (this.retired) return
     this.retired = true
     this.log(`stopped: ${reason}`)
+    if (stuck && this.options.backend.canStopSyncCode === false && this.options.runaways !== undefined) {
+      this.options.runaways.count++
+      this.log(
+        `may keep running: ${this.options.backend.name} cannot stop a thread that runs synchronous JavaScript (denoland/deno#35657); it keeps a core until the process ends`,
+      )
+    }
     this.thread.terminate()
     this.port.close()
     this.doorbell.close()

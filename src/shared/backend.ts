@@ -59,6 +59,12 @@ export interface Backend {
    * stops a worker that stayed idle for `idleTimeout` so the program can exit.
    */
   readonly canUnref: boolean
+  /**
+   * Whether `terminate()` stops a thread that is running synchronous JavaScript. False on
+   * Deno (denoland/deno#35657): such a thread runs on, holding a core, until the process
+   * ends; the bridge counts it in `stats().runawayThreads`. Default: true.
+   */
+  readonly canStopSyncCode?: boolean
   /** Starts a worker. `onExit` runs on the host's event loop when the worker ends. */
   spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread
   /** Takes the next message queued on `port` without waiting, or `undefined`. */

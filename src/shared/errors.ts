@@ -6,14 +6,22 @@
 
 /** Base class of every error anythread raises on its own account. */
 export class AnythreadError extends Error {
+  /**
+   * A stable code to branch on (`ERR_ANYTHREAD_*`), kept when the error crosses threads
+   * and across copies of the package, where `instanceof` may not hold.
+   */
+  readonly code: string
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = new.target.name
+    this.code = (new.target as { readonly code?: string }).code ?? 'ERR_ANYTHREAD'
   }
 }
 
 /** A call did not settle before its deadline. Its late result is discarded. */
 export class TimeoutError extends AnythreadError {
+  /** `ERR_ANYTHREAD_TIMEOUT` */
+  static readonly code = 'ERR_ANYTHREAD_TIMEOUT'
   /** The deadline that passed, in milliseconds. */
   readonly timeout: number
   constructor(message: string, timeout: number) {
@@ -27,6 +35,8 @@ export class TimeoutError extends AnythreadError {
  * owed a result. The next call starts a fresh worker.
  */
 export class WorkerCrashedError extends AnythreadError {
+  /** `ERR_ANYTHREAD_WORKER_CRASHED` */
+  static readonly code = 'ERR_ANYTHREAD_WORKER_CRASHED'
   /** The worker's exit code, when the runtime reported one. */
   readonly exitCode: number | undefined
   constructor(message: string, options?: { cause?: unknown; exitCode?: number }) {
@@ -40,6 +50,8 @@ export class WorkerCrashedError extends AnythreadError {
  * evaluated, or lacks the export that was called. `cause` holds the underlying error.
  */
 export class ModuleLoadError extends AnythreadError {
+  /** `ERR_ANYTHREAD_MODULE_LOAD` */
+  static readonly code = 'ERR_ANYTHREAD_MODULE_LOAD'
   /** The module's URL, as given to `load()`. */
   readonly moduleUrl: string
   constructor(message: string, moduleUrl: string, options?: { cause?: unknown }) {
@@ -49,19 +61,34 @@ export class ModuleLoadError extends AnythreadError {
 }
 
 /** A call that could never complete: it needs a thread that is blocked waiting for it. */
-export class DeadlockError extends AnythreadError {}
+export class DeadlockError extends AnythreadError {
+  /** `ERR_ANYTHREAD_DEADLOCK` */
+  static readonly code = 'ERR_ANYTHREAD_DEADLOCK'
+}
 
 /** The bridge (or portal) was closed; no further calls are accepted. */
-export class BridgeClosedError extends AnythreadError {}
+export class BridgeClosedError extends AnythreadError {
+  /** `ERR_ANYTHREAD_CLOSED` */
+  static readonly code = 'ERR_ANYTHREAD_CLOSED'
+}
 
 /** A portal task was cancelled (`future.cancel()`, or `portal.stop({ cancelRemaining: true })`). */
-export class CancelledError extends AnythreadError {}
+export class CancelledError extends AnythreadError {
+  /** `ERR_ANYTHREAD_CANCELLED` */
+  static readonly code = 'ERR_ANYTHREAD_CANCELLED'
+}
 
 /** A full pool queue refused a task (`pool.maxQueue`). */
-export class QueueFullError extends AnythreadError {}
+export class QueueFullError extends AnythreadError {
+  /** `ERR_ANYTHREAD_QUEUE_FULL` */
+  static readonly code = 'ERR_ANYTHREAD_QUEUE_FULL'
+}
 
 /** `acquireNowait()` (or `acquireOnBehalfOfNowait()`) found no token it could take at once (anyio's `WouldBlock`). */
-export class WouldBlockError extends AnythreadError {}
+export class WouldBlockError extends AnythreadError {
+  /** `ERR_ANYTHREAD_WOULD_BLOCK` */
+  static readonly code = 'ERR_ANYTHREAD_WOULD_BLOCK'
+}
 
 const ours: Record<string, new (message: string) => Error> = {
   TimeoutError: TimeoutError as unknown as new (message: string) => Error,

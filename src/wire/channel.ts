@@ -84,9 +84,8 @@ export class Channel {
   publishRequest(seq: number, flags: number): boolean {
     const slots = this.slots
     store(slots, Slot.RequestFlags, flags)
-    // Any abandoned call has settled by now (or its worker was replaced): forget its cancel,
-    // so a seq reused after wrap-around is not born cancelled.
-    store(slots, Slot.Cancel, 0)
+    // `Cancel` is left alone: a call abandoned while it ran may still run (awaiting, or in
+    // sync code that polls checkCancelled()); the worker clears it when that call settles.
     store(slots, Slot.State, stateOf(seq, Phase.Request))
     return load(slots, Slot.WorkerIdle) === WorkerIdle.Parked
   }
@@ -222,8 +221,12 @@ export class Channel {
     store(this.slots, Slot.State, stateOf(seq, Phase.Running))
   }
 
-  /** Worker: a call settled; wakes a host waiting for abandoned calls to settle. */
-  callSettled(): void {
+  /**
+   * Worker: call `seq` settled; wakes a host waiting for calls to settle, and forgets the
+   * cancellation of `seq`, so a seq reused after wrap-around is not born cancelled.
+   */
+  callSettled(seq: number): void {
+    compareExchange(this.slots, Slot.Cancel, seq, 0)
     sub(this.slots, Slot.Busy, 1)
     if (load(this.slots, Slot.HostWaits) !== 0) notify(this.slots, Slot.Busy)
   }
@@ -233,10 +236,10 @@ export class Channel {
     store(this.slots, Slot.WorkerIdle, idle)
   }
 
-  /** Worker: loading the module of call `seq` (0: done). The host stops the call's clock meanwhile. */
+  /** Worker: loading the module of call `seq` (0: done). The host stops the call's clock meanwhile, and bounds it by startupTimeout. */
   setLoading(seq: number): void {
-    const was = exchange(this.slots, Slot.Loading, seq)
-    if (seq === 0 && was !== 0) this.wakeHost()
+    // Wake the host either way: its deadline stops (or restarts) with the loading.
+    if (exchange(this.slots, Slot.Loading, seq) !== seq) this.wakeHost()
   }
 
   /** Worker: the seq of the newest call the host abandoned while it ran. */

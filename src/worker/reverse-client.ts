@@ -25,7 +25,9 @@ export class ReverseClient {
   /** Calls a host function and blocks this thread until it answers. */
   callSync(target: string | number, args: unknown[]): unknown {
     if (this.channel.inFlight) {
-      throw new DeadlockError('fromThread.runSync() was called while another call to the host from this thread is in flight')
+      throw new DeadlockError(
+        'fromThread.runSync() was called while another call to the host from this thread is in flight; await that call (fromThread.run) before making another',
+      )
     }
     const seq = this.post(target, args, true)
     this.channel.waitAnswer(seq, SPIN_MILLIS, now)

@@ -285,7 +285,7 @@ class Server {
   /** Writes the answer of call `seq`, unless the host has abandoned it. */
   private respond(seq: number, kind: number, value: unknown): void {
     const channel = this.channel
-    channel.callSettled()
+    channel.callSettled(seq)
     this.forget(seq)
     // Awake before answering: the host's next request then needs no doorbell.
     channel.setIdle(WorkerIdle.Awake)
