@@ -128,6 +128,8 @@ describe.skipIf(backendName !== runtime)(`anythread/synckit against synckit on $
       const error = thrown(() => add(7, 'x', 'throw'))
       expect(error).toBeInstanceOf(RangeError)
       expect(error).toMatchObject({ message: 'bad 7', code: 'E_BAD', extra: ['x'] })
+      // eslint-mdx reads line and column off the error: on Bun they are hidden own properties, which structured clone keeps.
+      expect(thrown(() => add(3, 22, 'position'))).toMatchObject({ line: 3, column: 22 })
       for (const reason of [undefined, null, 0, '', false, Number.NaN, 'plain']) {
         expect(thrown(() => add(0, reason, 'reason'))).toBe(reason)
       }
