@@ -260,8 +260,16 @@ function nameTheWorker(error: unknown, wrapperUrl: string, workerPath: string): 
   let after = before
   if (error instanceof TimeoutError && before.includes(' timed out after ')) {
     after = `${workerPath} timed out after ${error.timeout} ms (synckit says: Internal error: Atomics.wait() failed: timed-out)`
-  } else if (before.includes(wrapperUrl)) {
-    after = before.split(wrapperUrl).join(workerPath).split("runSync('call')").join('createSyncFn')
+  } else if (before.includes(wrapperUrl) || before.includes("runSync('call')")) {
+    after = before
+      .split(`runSync('call'): ${wrapperUrl}`)
+      .join(workerPath)
+      .split(`runSync('call') on ${wrapperUrl}`)
+      .join(workerPath)
+      .split("runSync('call')")
+      .join(`the call to ${workerPath}`)
+      .split(wrapperUrl)
+      .join(workerPath)
   }
   if (after !== before) {
     error.message = after

@@ -35,7 +35,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { ModuleLoadError, TimeoutError } from '../dist/index.js'
+import { ModuleLoadError, TimeoutError, WorkerCrashedError } from '../dist/index.js'
 import * as ours from '../dist/synckit.js'
 import { backendName, fixture, runProgram, runtime } from './harness.ts'
 
@@ -165,6 +165,15 @@ describe.skipIf(backendName !== runtime)(`anythread/synckit against synckit on $
       expect(() => createSyncFn(fileURLToPath(fixture('syntax-error.js')))()).toThrow(ModuleLoadError)
       expect(() => createSyncFn(fileURLToPath(fixture('not-a-synckit-worker.mjs')))()).toThrow(/runAsWorker/)
     })
+  })
+
+  it('fails a call whose worker exits with WorkerCrashedError naming the worker file; the next call works', () => {
+    const add = startWorkerThread<Add>(worker('worker.mjs'))
+    const error = thrown(() => add(0, 3, 'exit'))
+    expect(error).toBeInstanceOf(WorkerCrashedError)
+    expect((error as Error).message).toContain(worker('worker.mjs'))
+    expect((error as Error).message).not.toContain('synckit-worker')
+    expect(add(1, 2)).toBe(3)
   })
 
   describe('options', () => {
