@@ -412,7 +412,7 @@ export const setupTsRunner = (
         throw new Error(
           `Unknown ts runner: ${String(tsRunner)}` +
             (tsRunner == null
-              ? ` (${workerPath} is TypeScript and Node ${NODE_VERSION} cannot strip types: pass tsRunner, e.g. 'tsx', with that package installed)`
+              ? ` (${workerPath} is TypeScript, Node ${NODE_VERSION} ${compareNodeVersion(STRIP_TYPES_NODE_VERSION) < 0 ? 'cannot strip types' : 'has type stripping disabled'} and ts-node is not installed: pass tsRunner, e.g. 'tsx', with that package installed)`
               : ''),
         )
     }
