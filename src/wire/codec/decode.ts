@@ -14,7 +14,7 @@ import { refresh, viewsFor } from './views.ts'
 // Tags and flags as module-local constants: V8 does not constant-fold imported bindings, and
 // the hot paths below test them for every value (measured: 5-10% on small messages).
 const {
-  E_CAUSE, E_ERRORS, E_MESSAGE, E_STACK, K_AGGREGATE, K_DOMEXCEPTION, T_AB, T_ARR, T_ARRX,
+  E_CAUSE, E_ERRORS, E_MESSAGE, E_POSITION, E_STACK, K_AGGREGATE, K_DOMEXCEPTION, T_AB, T_ARR, T_ARRX,
   T_BIGNEG, T_BIGPOS, T_DATE, T_END, T_ERROR, T_F64, T_FALSE, T_INT, T_L1, T_MAP, T_NULL,
   T_OBJ, T_REF, T_REGEXP, T_SET, T_SMALL, T_TRUE, T_UNDEF, T_UTF16, T_UTF8, T_VIEW,
 } = format
@@ -251,6 +251,10 @@ function decError(): Error {
   if (flags & E_CAUSE) defineProperty(e, 'cause', { value: dec(), ...hiddenProperty })
   if (flags & E_ERRORS) defineProperty(e, 'errors', { value: dec(), ...hiddenProperty })
   else if (kind === K_AGGREGATE) delete (e as { errors?: unknown }).errors
+  if (flags & E_POSITION) {
+    defineProperty(e, 'line', { value: dec(), writable: true, enumerable: false, configurable: true })
+    defineProperty(e, 'column', { value: dec(), writable: true, enumerable: false, configurable: true })
+  }
   while (dU8[dPos] !== T_END) {
     const k = readKey()
     defineProperty(e, k, { value: dec(), writable: true, enumerable: true, configurable: true })

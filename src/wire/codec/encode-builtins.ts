@@ -6,7 +6,7 @@
  */
 
 import {
-  CodecFallback, E_CAUSE, E_ERRORS, E_MESSAGE, E_STACK, ERROR_NAMES, K_AGGREGATE, K_DOMEXCEPTION,
+  CodecFallback, E_CAUSE, E_ERRORS, E_MESSAGE, E_POSITION, E_STACK, ERROR_NAMES, K_AGGREGATE, K_DOMEXCEPTION,
   T_AB, T_DATE, T_ERROR, T_MAP, T_REGEXP, T_SET, T_VIEW, VIEW_DATAVIEW,
 } from './format.ts'
 import {
@@ -231,6 +231,8 @@ function errorKind(e: object, name: string): number {
   return k >= 0 && k !== K_DOMEXCEPTION ? k : 0
 }
 
+const isEnumerable = Object.prototype.propertyIsEnumerable
+
 function encError(e: Error): void {
   enter()
   const rec = e as unknown as Record<string, unknown>
@@ -247,6 +249,9 @@ function encError(e: Error): void {
   if (typeof stack === 'string') flags |= E_STACK
   if (hasOwn(e, 'cause')) flags |= E_CAUSE
   if (kind === K_AGGREGATE && hasOwn(e, 'errors')) flags |= E_ERRORS
+  const line = rec.line
+  const column = rec.column
+  if (typeof line === 'number' && typeof column === 'number' && hasOwn(e, 'line') && hasOwn(e, 'column') && !isEnumerable.call(e, 'line')) flags |= E_POSITION
   ensure(3)
   writeByte(T_ERROR)
   writeByte(kind)
@@ -267,6 +272,10 @@ function encError(e: Error): void {
     } catch (err) {
       throw withPath(err, '.errors')
     }
+  }
+  if (flags & E_POSITION) {
+    enc(line)
+    enc(column)
   }
   const keys = objectKeys(e)
   let j = 0

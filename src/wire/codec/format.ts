@@ -75,6 +75,8 @@ export const E_MESSAGE = 1
 export const E_STACK = 2
 export const E_CAUSE = 4
 export const E_ERRORS = 8
+/** JavaScriptCore (Bun) keeps an error's position in own non-enumerable `line` and `column`, which a `.line = n` keeps hidden. */
+export const E_POSITION = 16
 
 // ---------------------------------------------------------------------------------------
 // Kind bytes: the index of a view or error constructor in these lists
