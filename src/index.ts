@@ -6,7 +6,7 @@
  */
 export { createBridge } from './host/bridge.ts'
 export type { Bridge, BridgeOptions, BridgeStats } from './host/bridge.ts'
-export type { AnyFunction, AnyModule, CallOptions, ExportArgs, ExportName, ExportResult, ModuleHandle } from './shared/types.ts'
+export type { AnyFunction, AnyModule, CallOptions, Closeable, ExportArgs, ExportName, ExportResult, ModuleHandle } from './shared/types.ts'
 export {
   AnythreadError,
   BridgeClosedError,

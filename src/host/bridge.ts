@@ -16,7 +16,7 @@ import { Portal } from './portal.ts'
 import type { BlockingPortal, PortalOptions } from './portal.ts'
 import type { BlockingThreadOptions, SyncCall } from './blocking-thread.ts'
 import { SyncCaller } from './sync-caller.ts'
-import type { AnyModule, ModuleHandle } from '../shared/types.ts'
+import type { AnyModule, Closeable, ModuleHandle } from '../shared/types.ts'
 import { checkCount, checkTimeout } from './validate.ts'
 import { resolveWaitPolicy } from '../shared/wait-policy.ts'
 import type { WaitPolicy } from '../shared/wait-policy.ts'
@@ -71,8 +71,11 @@ export interface BridgeOptions {
   readonly allowedProtocols?: readonly string[]
 }
 
-/** A bridge between this thread and a worker thread. Close it, or let it be: see {@link BridgeOptions.idleTimeout}. */
-export interface Bridge {
+/**
+ * A bridge between this thread and a worker thread. Close it (`close()`, `using`, `await
+ * using`), or let it be: see {@link BridgeOptions.idleTimeout}.
+ */
+export interface Bridge extends Closeable {
   /**
    * Loads a worker module (lazily: nothing runs until the first call). Pass the module's
    * type to check calls: `bridge.load<typeof import('../tasks.js')>(new URL('./tasks.js', import.meta.url))`.
@@ -89,8 +92,6 @@ export interface Bridge {
   close(): void
   /** Statistics: calls made and live worker threads. */
   stats(): BridgeStats
-  [Symbol.dispose](): void
-  [Symbol.asyncDispose](): Promise<void>
 }
 
 export interface BridgeStats {

@@ -10,7 +10,7 @@
  * them in the channel and wakes the host like any other answer.
  */
 import { BridgeClosedError, CancelledError, TimeoutError } from '../shared/errors.ts'
-import type { AnyModule, CallOptions, ExportArgs, ExportName, ExportResult, ModuleHandle } from '../shared/types.ts'
+import type { AnyModule, CallOptions, Closeable, ExportArgs, ExportName, ExportResult, ModuleHandle } from '../shared/types.ts'
 import { now } from '../shared/wait-policy.ts'
 import { BlockingThread } from './blocking-thread.ts'
 import type { BlockingThreadOptions, SyncCall } from './blocking-thread.ts'
@@ -78,9 +78,10 @@ export interface PortalModuleHandle<M = AnyModule> extends ModuleHandle<M> {
 
 /**
  * A thread with its own event loop, driven from this thread (anyio's `BlockingPortal`).
- * Stop it when done (`stop()`, or `using portal = bridge.startBlockingPortal()`).
+ * Stop it when done (`stop()`, or `using portal = bridge.startBlockingPortal()`);
+ * `await using` awaits the remaining tasks without blocking this thread, then stops.
  */
-export interface BlockingPortal {
+export interface BlockingPortal extends Closeable {
   /** True until `stop()` (or the bridge's `close()`). */
   readonly running: boolean
   /**
@@ -100,10 +101,6 @@ export interface BlockingPortal {
    * thread. Safe to call twice.
    */
   stop(options?: PortalStopOptions): void
-  /** `stop()`. */
-  [Symbol.dispose](): void
-  /** Awaits the remaining tasks without blocking this thread, then stops. */
-  [Symbol.asyncDispose](): Promise<void>
 }
 
 /** What a portal takes from its bridge. */

@@ -70,3 +70,11 @@ export interface ModuleHandle<M = AnyModule> {
   /** The same module with these options on every call made through the result. */
   with(options: CallOptions): ModuleHandle<M>
 }
+
+/** What closes with `using` and `await using` (`Symbol.dispose` / `Symbol.asyncDispose`). */
+export interface Closeable {
+  /** Closes now (`close()` or `stop()`). */
+  [Symbol.dispose](): void
+  /** Closes; what this does first before it closes is the implementer's. */
+  [Symbol.asyncDispose](): Promise<void>
+}

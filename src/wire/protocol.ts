@@ -118,17 +118,13 @@ export const Flag = {
 /** The reverse channel's header: one cache line. */
 export const REVERSE_HEADER_BYTES = 64
 
-/** Int32 indices into the reverse channel's header. */
-export const ReverseSlot = {
-  /** `stateOf(seq, ReversePhase)` of the call back in flight. */
-  State: 0,
-  /** End offset of the payload (request or response) in the data region. */
-  Length: 1,
-  /** `ReverseFlag.*` of the response. */
-  Flags: 2,
-  /** 1 while the worker is blocked in `fromThread.runSync` waiting for this request. */
-  Blocking: 3,
-} as const
+/**
+ * Int32 indices into the reverse channel's header: `State` holds `stateOf(seq,
+ * ReversePhase)` of the call back in flight; `Length` the end offset of the payload
+ * (request or response) in the data region; `Flags` the `ReverseFlag` of the response;
+ * `Blocking` is 1 while the worker is blocked in `fromThread.runSync` on this request.
+ */
+export const ReverseSlot = { State: 0, Length: 1, Flags: 2, Blocking: 3 } as const
 
 export const ReversePhase = { Idle: 0, Request: 1, Serving: 2, Response: 3 } as const
 export const ReverseFlag = { Ok: 0, Threw: 1 } as const
