@@ -1,15 +1,13 @@
 /**
- * Unit tests of the call channel's state machine (`channel.ts`, `protocol.ts`) and of the
- * reverse channel (`reverse-channel.ts`), in one thread: two channel objects over one
- * buffer, one playing the host, one the worker, driven step by step. Only public methods:
- * the layout of the header is the channel's own business.
+ * Unit tests of the call channel's state machine (`channel.ts`), in one thread: two channel
+ * objects over one buffer, one playing the host, one the worker, driven step by step. Only
+ * public methods: the layout of the header is the channel's own business.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { Channel, createChannelBuffer } from './channel.ts'
 import { Inbox } from './port.ts'
 import type { PortMessage } from './protocol.ts'
-import { Flag, Phase, RequestSlots, ResponseSlots, ReversePhase, WorkerIdle, nextSeq, phaseOf, seqOf, stateOf } from './protocol.ts'
-import { ReverseChannel, createReverseBuffer } from './reverse-channel.ts'
+import { Flag, Phase, RequestSlots, ResponseSlots, WorkerIdle, nextSeq } from './protocol.ts'
 
 const MAX_INLINE = 1 << 20
 const MAX_SEQ = 0x0fffffff
@@ -58,34 +56,6 @@ function messageChannel(): MessageChannel {
 }
 
 const label = (index: number): string => `argument ${index}`
-
-describe('protocol: state words', () => {
-  it('packs a seq and a phase into one word and unpacks them', () => {
-    for (const seq of [1, 2, 12345, MAX_SEQ]) {
-      for (const phase of Object.values(Phase)) {
-        const state = stateOf(seq, phase)
-        expect(seqOf(state)).toBe(seq)
-        expect(phaseOf(state)).toBe(phase)
-        expect(state | 0).toBe(state) // fits an Int32 slot as is
-      }
-    }
-    for (const phase of Object.values(ReversePhase)) expect(phaseOf(stateOf(7, phase))).toBe(phase)
-  })
-
-  it('nextSeq counts up, wraps to 1 and never gives 0', () => {
-    expect(nextSeq(0)).toBe(1)
-    expect(nextSeq(1)).toBe(2)
-    expect(nextSeq(MAX_SEQ - 1)).toBe(MAX_SEQ)
-    expect(nextSeq(MAX_SEQ)).toBe(1)
-    for (let seq = MAX_SEQ - 3, i = 0; i < 8; i++, seq = nextSeq(seq)) expect(seq).not.toBe(0)
-  })
-
-  it('the same seq in different phases, or different seqs in one phase, never share a word', () => {
-    const words = new Set<number>()
-    for (const seq of [1, 2, MAX_SEQ]) for (const phase of Object.values(Phase)) words.add(stateOf(seq, phase))
-    expect(words.size).toBe(3 * Object.values(Phase).length)
-  })
-})
 
 describe('Channel: one call, step by step', () => {
   it('publishRequest rings the doorbell only while the worker is parked', () => {
@@ -454,118 +424,5 @@ describe('Channel: payloads', () => {
     } catch (error) {
       expect((error as Error).name).toBe('DataCloneError')
     }
-  })
-})
-
-describe('ReverseChannel: calls back into the host', () => {
-  const REVERSE_INLINE = 8192
-  function reversePair(): { host: ReverseChannel; worker: ReverseChannel } {
-    const buffer = createReverseBuffer(REVERSE_INLINE)
-    return { host: new ReverseChannel(buffer, REVERSE_INLINE), worker: new ReverseChannel(buffer, REVERSE_INLINE) }
-  }
-
-  it('post, pending, claim, answer, answered, read', () => {
-    const { host, worker } = reversePair()
-    expect(host.pending).toBe(false)
-    expect(host.claim()).toBeUndefined()
-    expect(worker.inFlight).toBe(false)
-
-    const seq = worker.post('greet', ['ada', { n: 1 }], true)
-    expect(seq).toBe(1)
-    expect(host.pending).toBe(true)
-    expect(worker.inFlight).toBe(true)
-    expect(worker.answered(seq)).toBe(false)
-
-    const request = host.claim()
-    expect(request).toEqual({ seq, values: ['greet', 'ada', { n: 1 }] })
-    expect(host.pending).toBe(false)
-    expect(host.claim()).toBeUndefined() // claimed once
-    expect(worker.inFlight).toBe(true) // being served
-    expect(worker.answered(seq)).toBe(false)
-
-    host.answer(seq, true, 'hello ada')
-    expect(worker.answered(seq)).toBe(true)
-    expect(worker.inFlight).toBe(false)
-    expect(worker.read(seq)).toEqual({ value: 'hello ada', threw: false })
-    expect(worker.answered(seq)).toBe(false) // read frees the channel
-    expect(worker.inFlight).toBe(false)
-
-    const next = worker.post(7, [], false) // a callback id as the target
-    expect(next).toBe(2)
-    expect(host.claim()).toEqual({ seq: next, values: [7] })
-    host.answer(next, true, undefined)
-    expect(worker.read(next)).toEqual({ value: undefined, threw: false })
-  })
-
-  it('a thrown error is answered with its class', () => {
-    const { host, worker } = reversePair()
-    const seq = worker.post('fail', [], true)
-    host.claim()
-    host.answer(seq, false, new TypeError('bad input'))
-    const { value, threw } = worker.read(seq)
-    expect(threw).toBe(true)
-    expect(value).toBeInstanceOf(TypeError)
-    expect((value as Error).message).toBe('bad input')
-  })
-
-  it('servingBlockedWorker: only while serving a request whose worker blocks on it', () => {
-    const { host, worker } = reversePair()
-    let seq = worker.post('f', [], true)
-    expect(host.servingBlockedWorker).toBe(false) // not claimed yet
-    host.claim()
-    expect(host.servingBlockedWorker).toBe(true)
-    host.answer(seq, true, 1)
-    expect(host.servingBlockedWorker).toBe(false)
-    worker.read(seq)
-
-    seq = worker.post('f', [], false) // fromThread.run: the worker awaits, it is not blocked
-    host.claim()
-    expect(host.servingBlockedWorker).toBe(false)
-    host.answer(seq, true, 2)
-    expect(worker.read(seq).value).toBe(2)
-  })
-
-  it('a result that cannot travel is answered as an error', () => {
-    const { host, worker } = reversePair()
-    const { port1 } = messageChannel()
-    for (const value of [() => 1, port1, 'x'.repeat(REVERSE_INLINE * 2)]) {
-      const seq = worker.post('f', [], true)
-      host.claim()
-      host.answer(seq, true, value)
-      expect(worker.answered(seq)).toBe(true)
-      const answer = worker.read(seq)
-      expect(answer.threw).toBe(true)
-      expect(answer.value).toBeInstanceOf(Error)
-      expect((answer.value as Error).message).toMatch(/The host function's result/)
-    }
-  })
-
-  it('an argument that cannot travel throws at post, and nothing is published', () => {
-    const { host, worker } = reversePair()
-    expect(() => worker.post('f', [() => 1], true)).toThrow(/An argument of the call to the host/)
-    expect(() => worker.post('f', ['x'.repeat(REVERSE_INLINE * 2)], true)).toThrow(TypeError)
-    expect(worker.inFlight).toBe(false)
-    expect(host.pending).toBe(false)
-    const seq = worker.post('f', [1], true) // the channel still works
-    expect(host.claim()?.values).toEqual(['f', 1])
-    host.answer(seq, true, 2)
-    expect(worker.read(seq)).toEqual({ value: 2, threw: false })
-  })
-
-  it('waitAnswer returns once answered; answerAsync resolves when the host answers', async () => {
-    const { host, worker } = reversePair()
-    let seq = worker.post('f', [], true)
-    host.claim()
-    host.answer(seq, true, 'now')
-    worker.waitAnswer(seq, 0.05, () => performance.now())
-    expect(worker.read(seq).value).toBe('now')
-
-    seq = worker.post('g', [], false)
-    const answered = worker.answerAsync(seq)
-    expect(await settlesWithin(answered, 20)).toBe(false)
-    host.claim()
-    host.answer(seq, true, 'later')
-    await answered
-    expect(worker.read(seq).value).toBe('later')
   })
 })
