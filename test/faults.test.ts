@@ -41,7 +41,7 @@ describe(`timeouts (${cellName})`, () => {
     const b = bridge()
     const handle = b.load<typeof import('./fixtures/tasks.js')>(fixture('tasks.js'))
     expect(handle.runSync('increment')).toBe(1)
-    expect(() => handle.with({ timeout: 50 }).runSync('loopForever')).toThrow(TimeoutError)
+    expect(() => handle.with({ timeout: 500 }).runSync('loopForever')).toThrow(TimeoutError)
     const { value, ms } = elapsed(() => handle.runSync('increment'))
     expect(value).toBe(1) // a fresh worker: module state starts over
     expect(ms).toBeLessThan(5_000)
@@ -49,7 +49,8 @@ describe(`timeouts (${cellName})`, () => {
     expect(b.stats().runawayThreads).toBe(runtime === 'deno' ? 1 : 0)
   })
 
-  // A generous settleGrace: these prove the same worker takes the next call, however busy the machine.
+  // A generous settleGrace: these prove the same worker takes the next call, however busy the
+  // machine; and deadlines long enough that the call surely started before they passed.
   it('keep the worker, and its module state, when the timed-out call awaits', () => {
     const handle = tasks({ settleGrace: 10_000 })
     expect(handle.runSync('increment')).toBe(1)
@@ -59,13 +60,13 @@ describe(`timeouts (${cellName})`, () => {
 
   it('reach sync worker code through checkCancelled()', () => {
     const handle = tasks({ settleGrace: 10_000 })
-    expect(() => handle.with({ timeout: 50 }).runSync('spinUntilCancelled')).toThrow(TimeoutError)
+    expect(() => handle.with({ timeout: 500 }).runSync('spinUntilCancelled')).toThrow(TimeoutError)
     expect(handle.runSync('cancellationSeen')).toBe('TimeoutError')
   })
 
   it('abort the signal async worker code sees', () => {
     const handle = tasks({ settleGrace: 10_000 })
-    expect(() => handle.with({ timeout: 50 }).runSync('awaitAbort')).toThrow(TimeoutError)
+    expect(() => handle.with({ timeout: 500 }).runSync('awaitAbort')).toThrow(TimeoutError)
     expect(handle.runSync('delay', 20, 'x')).toBe('x')
     expect(handle.runSync('cancellationSeen')).toBe('signal:TimeoutError')
   })

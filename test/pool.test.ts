@@ -132,7 +132,7 @@ describe(`run() cancellation (${runtime}/${backendName})`, () => {
   it('reaches sync CPU code through checkCancelled()', async () => {
     const seen = counters()
     const handle = tasks({ pool: { maxThreads: 1 } })
-    const error = await rejection(handle.with({ timeout: 50 }).run('cancellableBusy', seen.buffer))
+    const error = await rejection(handle.with({ timeout: 500 }).run('cancellableBusy', seen.buffer)) // long enough to have started
     expect(error).toBeInstanceOf(TimeoutError)
     await until(() => seen[0] === 2, 'the task saw its cancellation')
     expect(await handle.run('add', 1, 1)).toBe(2)
@@ -157,7 +157,7 @@ describe(`run() cancellation (${runtime}/${backendName})`, () => {
     const handle = tasks({ pool: { maxThreads: 1, cancelGrace: 20_000 } }).with({ limiter })
     const mark = await handle.run('threadMark')
     const shared = counters()
-    const error = await rejection(handle.with({ timeout: 100 }).run('gatedSync', shared.buffer))
+    const error = await rejection(handle.with({ timeout: 1_000 }).run('gatedSync', shared.buffer)) // long enough to have started
     expect(error).toBeInstanceOf(TimeoutError)
     expect(shared[2]).toBe(1) // it ran, and still runs: the gate is closed
     expect(limiter.borrowedTokens).toBe(1)
@@ -193,8 +193,12 @@ describe(`run() cancellation (${runtime}/${backendName})`, () => {
   it('replaces a thread that ignores cancellation past the grace period', async () => {
     const handle = tasks({ pool: { maxThreads: 1, cancelGrace: 100 } })
     const mark = await handle.run('threadMark')
-    const error = await rejection(handle.with({ timeout: 50 }).run('loopForever'))
-    expect(error).toBeInstanceOf(TimeoutError)
+    const shared = counters()
+    const controller = new AbortController()
+    const running = handle.with({ signal: controller.signal }).run('gatedSync', shared.buffer)
+    await until(() => shared[2] === 1, 'the task started')
+    controller.abort(new Error('stop'))
+    expect((await rejection(running)).message).toBe('stop') // once the pool gave up on the thread
     expect(await handle.run('add', 1, 2)).toBe(3)
     expect(await handle.run('threadMark')).not.toBe(mark) // a new thread
   })

@@ -178,8 +178,9 @@ describe.skipIf(backendName !== runtime)(`anythread/synckit against synckit on $
 
   describe('options', () => {
     it('times out with TimeoutError naming the worker file; the next call works', () => {
-      const add = startWorkerThread<Add>(worker('worker.mjs'), { timeout: 100 })
-      const error = thrown(() => add(1, 3_000, 'sleep'))
+      // A deadline that a busy machine cannot make the next (quick) call miss.
+      const add = startWorkerThread<Add>(worker('worker.mjs'), { timeout: 1_000 })
+      const error = thrown(() => add(1, 10_000, 'sleep'))
       expect(error).toBeInstanceOf(TimeoutError)
       expect((error as Error).message).toContain(worker('worker.mjs'))
       expect((error as Error).message).toContain('Atomics.wait() failed: timed-out')
