@@ -809,6 +809,107 @@ describe('re-entrancy and buffers', () => {
   })
 })
 
+describe('built-ins replaced after the codec loaded (issue 13, item 4)', () => {
+  /** Replaces `key` of `owner` for the duration of `fn`. */
+  function replaced(patches: [object, PropertyKey, unknown][], fn: () => void): void {
+    const saved = patches.map(([owner, key]) => [owner, key, Object.getOwnPropertyDescriptor(owner, key)] as const)
+    // The test runner's stack-trace hook (source maps) uses Map: errors made meanwhile must not call it.
+    const prepare = (Error as { prepareStackTrace?: unknown }).prepareStackTrace
+    try {
+      ;(Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined
+      for (const [owner, key, value] of patches) {
+        const d = Object.getOwnPropertyDescriptor(owner, key)
+        if (d === undefined || d.configurable) Object.defineProperty(owner, key, { value, writable: true, configurable: true })
+        else if (d.writable) (owner as Record<PropertyKey, unknown>)[key] = value // (some of Bun's are not configurable)
+      }
+      fn()
+    } finally {
+      for (const [owner, key, d] of saved) {
+        if (d === undefined) delete (owner as Record<PropertyKey, unknown>)[key]
+        else if (d.configurable) Object.defineProperty(owner, key, d)
+        else if (d.writable) (owner as Record<PropertyKey, unknown>)[key] = d.value
+      }
+      ;(Error as { prepareStackTrace?: unknown }).prepareStackTrace = prepare
+    }
+  }
+  const broken = () => {
+    throw new Error('a replaced built-in was called')
+  }
+  const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object
+
+  it('encodes and decodes everything the same with the built-ins it calls replaced', () => {
+    const shared = { s: 'shared' }
+    const value = {
+      short: 'abc',
+      latin1: 'ÿé'.repeat(10),
+      text: 'é☃ text '.repeat(40),
+      lone: '\udc00 lone'.repeat(10),
+      long: 'x'.repeat(5000),
+      numbers: [1, -2, 3.5, 2 ** 40, -0, NaN],
+      big: [2n ** 70n, -(2n ** 65n)],
+      map: new Map<unknown, unknown>([[1, 'one'], ['two', { n: 2 }]]),
+      set: new Set([1, 'x']),
+      bytes: new Uint8Array([1, 2, 3]),
+      view: new DataView(new ArrayBuffer(8), 2, 4),
+      buffer: new ArrayBuffer(16),
+      date: new Date(5),
+      regexp: /a+/gi,
+      error: Object.assign(new RangeError('r', { cause: new Error('c') }), { code: 'E' }),
+      refs: [shared, shared],
+      many: Array.from({ length: 40 }, (_, i) => ({ i })),
+      sparse: [1, , 3],
+    }
+    const expected = rt(value) // the codec's own answer with the built-ins in place
+    let out: unknown[] = []
+    replaced([
+      [TextEncoder.prototype, 'encodeInto', broken],
+      [TextEncoder.prototype, 'encode', broken],
+      [TextDecoder.prototype, 'decode', () => 'hijacked'],
+      [TypedArrayProto, 'set', () => {}],
+      [TypedArrayProto, 'subarray', broken],
+      [TypedArrayProto, 'slice', broken],
+      [String.prototype, 'charCodeAt', () => 0],
+      [String.prototype, 'slice', broken],
+      [String.prototype, 'isWellFormed', () => false],
+      [String.prototype, 'indexOf', broken],
+      [String, 'fromCharCode', () => '?'],
+      [DataView.prototype, 'getUint32', () => 0],
+      [DataView.prototype, 'setUint32', () => {}],
+      [DataView.prototype, 'getInt32', () => 0],
+      [DataView.prototype, 'setInt32', () => {}],
+      [DataView.prototype, 'getFloat64', () => 0],
+      [DataView.prototype, 'setFloat64', () => {}],
+      [DataView.prototype, 'getBigUint64', () => 0n],
+      [DataView.prototype, 'setBigUint64', () => {}],
+      [Array, 'isArray', () => false],
+      [Array.prototype, 'push', broken],
+      [Array.prototype, 'indexOf', broken],
+      [Object, 'keys', () => []],
+      [Object, 'getPrototypeOf', () => null],
+      [Object.prototype, 'toString', () => '[object Object]'],
+      [Map.prototype, 'set', broken],
+      [Map.prototype, 'get', broken],
+      [Map.prototype, 'forEach', broken],
+      [Set.prototype, 'add', broken],
+      [Set.prototype, 'forEach', broken],
+      [WeakMap.prototype, 'get', broken],
+      [WeakMap.prototype, 'set', broken],
+      [BigInt, 'asUintN', () => 0n],
+      [Math, 'max', () => 0],
+      [Math, 'min', () => 0],
+      [Reflect, 'apply', broken],
+      [Function.prototype, 'call', broken],
+      [Function.prototype, 'apply', broken],
+    ], () => {
+      const buffer = newBuffer(16) // a fresh buffer: its views are made while the built-ins are replaced
+      const end = encodeInto([value, 'ab\ud800'.repeat(20000)], buffer, OFFSET, 1 << 24)
+      out = decodeFrom(buffer, OFFSET, end)
+    })
+    expect(diff(expected, out[0])).toBe(null)
+    expect(out[1]).toBe('ab\ud800'.repeat(20000))
+  })
+})
+
 // ---------------------------------------------------------------------------------------
 // property tests
 

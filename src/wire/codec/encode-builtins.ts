@@ -10,16 +10,15 @@ import {
   T_AB, T_DATE, T_ERROR, T_MAP, T_REGEXP, T_SET, T_VIEW, VIEW_DATAVIEW,
 } from './format.ts'
 import {
-  ERROR_PROTOS, ObjectProto, VIEW_KIND, arrayBufferByteLength, arrayBufferDetached,
-  arrayBufferResizable, dataViewBuffer, dataViewByteLength, dataViewByteOffset, dateGetTime,
-  getProto, hasOwn, mapForEach, mapSize, objectKeys, objectToString, regexpFlags, regexpSource,
-  setForEach, setSize, typedArrayBuffer, typedArrayByteOffset, typedArrayLength, typedArrayTag,
-  type Getter,
+  ERROR_PROTOS, ObjectProto, StringCtor, Uint8ArrayCtor, VIEW_KIND, arrayBufferByteLength, arrayBufferDetached,
+  arrayBufferResizable, dataViewBuffer, dataViewByteLength, dataViewByteOffset, dateGetTime, getProto, hasOwn,
+  mapForEach, mapSize, objectKeys, objectToString, regexpFlags, regexpSource, setForEach, setSize,
+  typedArrayBuffer, typedArrayByteOffset, typedArrayLength, typedArrayTag, type Getter,
 } from './intrinsics.ts'
 import { Uncloneable, withPath } from './uncloneable.ts'
 import {
-  enc, encObject, encPlain, encProps, encString, endContainer, ensure, enter, remember,
-  writeAligned, writeByte, writeF64, writeU32,
+  enc, encObject, encPlain, encProps, encString, endContainer, ensure, enter, remember, writeAligned,
+  writeByte, writeF64, writeU32,
 } from './encode.ts'
 
 // ---------------------------------------------------------------------------------------
@@ -30,19 +29,19 @@ export function encView(v: ArrayBufferView): void {
   let buffer: unknown
   let byteOffset: number
   let length: number
-  const name = typedArrayTag.call(v) as string | undefined
+  const name = typedArrayTag(v) as string | undefined
   if (name === undefined) {
     kind = VIEW_DATAVIEW
-    buffer = dataViewBuffer.call(v)
-    byteOffset = dataViewByteOffset.call(v) as number
-    length = dataViewByteLength.call(v) as number
+    buffer = dataViewBuffer(v)
+    byteOffset = dataViewByteOffset(v) as number
+    length = dataViewByteLength(v) as number
   } else {
     const k = VIEW_KIND[name]
     if (k === undefined) throw new CodecFallback(`unsupported view ${name}`)
     kind = k
-    buffer = typedArrayBuffer.call(v)
-    byteOffset = typedArrayByteOffset.call(v) as number
-    length = typedArrayLength.call(v) as number
+    buffer = typedArrayBuffer(v)
+    byteOffset = typedArrayByteOffset(v) as number
+    length = typedArrayLength(v) as number
   }
   checkArrayBuffer(buffer as object)
   remember(v)
@@ -59,19 +58,19 @@ export function encView(v: ArrayBufferView): void {
 function checkArrayBuffer(b: object): number {
   let len: number
   try {
-    len = arrayBufferByteLength.call(b) as number
+    len = arrayBufferByteLength(b) as number
   } catch {
     throw new CodecFallback('SharedArrayBuffer (or a view on one) needs structured clone')
   }
-  if (arrayBufferResizable !== undefined && arrayBufferResizable.call(b) === true) {
+  if (arrayBufferResizable !== undefined && arrayBufferResizable(b) === true) {
     throw new CodecFallback('resizable ArrayBuffer needs structured clone')
   }
   if (len === 0) {
     let detached: boolean
-    if (arrayBufferDetached !== undefined) detached = arrayBufferDetached.call(b) === true
+    if (arrayBufferDetached !== undefined) detached = arrayBufferDetached(b) === true
     else {
       try {
-        new Uint8Array(b as ArrayBuffer)
+        new Uint8ArrayCtor(b as ArrayBuffer)
         detached = false
       } catch {
         detached = true
@@ -89,7 +88,7 @@ function checkArrayBuffer(b: object): number {
 /** True when the getter accepts `o`: `o` has the internal slots, not just the tag. */
 function brand(g: Getter, o: object): boolean {
   try {
-    g.call(o)
+    g(o)
     return true
   } catch {
     return false
@@ -97,7 +96,7 @@ function brand(g: Getter, o: object): boolean {
 }
 
 export function encSpecial(o: object): void {
-  const tag = objectToString.call(o)
+  const tag = objectToString(o)
   switch (tag) {
     case '[object Object]':
       remember(o)
@@ -106,7 +105,7 @@ export function encSpecial(o: object): void {
     case '[object Date]': {
       let t: number
       try {
-        t = dateGetTime.call(o as Date)
+        t = dateGetTime(o)
       } catch {
         break
       }
@@ -119,7 +118,7 @@ export function encSpecial(o: object): void {
     case '[object RegExp]': {
       let source: string
       try {
-        source = regexpSource.call(o) as string
+        source = regexpSource(o) as string
       } catch {
         break
       }
@@ -127,7 +126,7 @@ export function encSpecial(o: object): void {
       ensure(1)
       writeByte(T_REGEXP)
       encString(source)
-      encString(regexpFlags.call(o) as string)
+      encString(regexpFlags(o) as string)
       return
     }
     case '[object Map]':
@@ -146,7 +145,7 @@ export function encSpecial(o: object): void {
       ensure(12 + len)
       writeByte(T_AB)
       writeU32(len)
-      writeAligned(new Uint8Array(o as ArrayBuffer))
+      writeAligned(new Uint8ArrayCtor(o as ArrayBuffer))
       return
     }
     case '[object Error]':
@@ -202,14 +201,14 @@ function encSet(s: Set<unknown>): void {
 }
 
 /** A Map or a Set: its tag, each entry (counted by mapIndex for error paths), an end tag. */
-function encCollection<C>(tag: number, collection: C, forEach: (this: C, fn: (value: unknown, key: unknown) => void) => void, entry: (value: unknown, key: unknown) => void): void {
+function encCollection(tag: number, collection: unknown, forEach: (self: unknown, fn: (value: unknown, key: unknown) => void) => void, entry: (value: unknown, key: unknown) => void): void {
   enter()
   ensure(1)
   writeByte(tag)
   const savedIndex = mapIndex
   mapIndex = 0
   try {
-    forEach.call(collection, entry)
+    forEach(collection, entry)
   } finally {
     mapIndex = savedIndex
   }
@@ -219,29 +218,33 @@ function encCollection<C>(tag: number, collection: C, forEach: (this: C, fn: (va
 // ---------------------------------------------------------------------------------------
 // Errors
 
-function errorKind(e: object, name: string): number {
-  let p = getProto(e) as object | null
-  while (p !== null && p !== ObjectProto) {
-    const k = ERROR_PROTOS.indexOf(p)
-    if (k >= 0) return k
-    p = getProto(p) as object | null
+/** The kind byte of the first built-in error prototype on `e`'s chain, or -1. */
+function errorKindByPrototype(e: object): number {
+  for (let p = getProto(e) as object | null; p !== null && p !== ObjectProto; p = getProto(p) as object | null) {
+    for (let k = 0; k < ERROR_PROTOS.length; k++) if (ERROR_PROTOS[k] === p) return k
   }
+  return -1
+}
+
+function errorKind(e: object, name: string): number {
+  const k = errorKindByPrototype(e)
+  if (k >= 0) return k
   // another realm: go by name, as structuredClone does
-  const k = (ERROR_NAMES as readonly string[]).indexOf(name)
-  return k >= 0 && k !== K_DOMEXCEPTION ? k : 0
+  for (let i = 0; i < ERROR_NAMES.length; i++) if (ERROR_NAMES[i] === name) return i !== K_DOMEXCEPTION ? i : 0
+  return 0
 }
 
 function encError(e: Error): void {
   enter()
   const rec = e as unknown as Record<string, unknown>
   const rawName = rec.name
-  const name = rawName === undefined ? 'Error' : String(rawName)
+  const name = rawName === undefined ? 'Error' : StringCtor(rawName)
   const kind = errorKind(e, name)
   let flags = 0
   let message = ''
   if (kind === K_DOMEXCEPTION || hasOwn(e, 'message')) {
     flags |= E_MESSAGE
-    message = String(rec.message)
+    message = StringCtor(rec.message)
   }
   const stack = rec.stack
   if (typeof stack === 'string') flags |= E_STACK
