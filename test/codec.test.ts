@@ -809,6 +809,53 @@ describe('re-entrancy and buffers', () => {
   })
 })
 
+describe('errors with a part structuredClone cannot clone (issue 13, item 11)', () => {
+  it('an error keeps its class and cloneable properties; a property holding what structuredClone cannot clone is dropped alone', () => {
+    const shared = { s: 1 }
+    const e = Object.assign(new TypeError('m'), {
+      code: 'E',
+      fn: () => 1,
+      nested: { keep: shared, sym: Symbol('x') }, // met `shared` first, then failed: rolled back
+      after: shared,
+      many: Array.from({ length: 20 }, (_, i) => ({ i })), // ids past the small identity list
+      big: { list: Array.from({ length: 30 }, (_, i) => ({ i })), bad: new WeakMap() },
+      later: shared,
+    })
+    expect(Object.prototype.toString.call(structuredClone(e))).toBe('[object Error]') // structuredClone does not fail
+    const [c, s2, many] = roundTrip([e, shared, e.many]) as [TypeError & Record<string, unknown>, object, unknown]
+    expect(c).toBeInstanceOf(TypeError)
+    expect(c.message).toBe('m')
+    expect(Object.keys(c)).toEqual(['code', 'after', 'many', 'later'])
+    expect(c.after).toBe(s2)
+    expect(c.later).toBe(s2)
+    expect(many).toBe(c.many)
+    expect((c.many as unknown[])[19]).toEqual({ i: 19 })
+  })
+
+  it('an error inside a Map, a Set and an AggregateError drops its bad property and nothing else', () => {
+    const bad = () => Object.assign(new RangeError('r'), { code: 7, f: () => 1 })
+    const m = new Map<unknown, unknown>([['k', bad()], ['other', 2]])
+    const s = new Set([bad(), 3])
+    const agg = new AggregateError([bad(), 1], 'agg')
+    const [cm, cs, ca] = roundTrip([m, s, agg]) as [Map<string, Record<string, unknown>>, Set<unknown>, AggregateError]
+    expect(cm.get('k')).toBeInstanceOf(RangeError)
+    expect(Object.keys(cm.get('k') as object)).toEqual(['code'])
+    expect(cm.get('other')).toBe(2)
+    expect([...cs].length).toBe(2)
+    expect(ca.errors.length).toBe(2)
+    expect(ca.errors[0]).toBeInstanceOf(RangeError)
+    expect(Object.keys(ca.errors[0] as object)).toEqual(['code'])
+  })
+
+  it("the errors of an AggregateError that cannot be cloned are dropped (structuredClone never carries them)", () => {
+    const agg = new AggregateError([1, () => 1], 'agg')
+    const c = rt(agg) as AggregateError
+    expect(c).toBeInstanceOf(AggregateError)
+    expect(c.message).toBe('agg')
+    expect(Object.hasOwn(c, 'errors')).toBe(false)
+  })
+})
+
 describe('built-ins replaced after the codec loaded (issue 13, item 4)', () => {
   /** Replaces `key` of `owner` for the duration of `fn`. */
   function replaced(patches: [object, PropertyKey, unknown][], fn: () => void): void {

@@ -15,10 +15,10 @@ import {
   mapForEach, mapSize, objectKeys, objectToString, regexpFlags, regexpSource, setForEach, setSize,
   typedArrayBuffer, typedArrayByteOffset, typedArrayLength, typedArrayTag, type Getter,
 } from './intrinsics.ts'
-import { Uncloneable, withPath } from './uncloneable.ts'
+import { Uncloneable, keySegment, withPath } from './uncloneable.ts'
 import {
-  enc, encObject, encPlain, encProps, encString, endContainer, ensure, enter, remember, writeAligned,
-  writeByte, writeF64, writeU32,
+  enc, encObject, encPlain, encString, endContainer, ensure, enter, patchByte, position, remember, rollBack,
+  savePoint, writeAligned, writeByte, writeF64, writeU32,
 } from './encode.ts'
 
 // ---------------------------------------------------------------------------------------
@@ -234,6 +234,12 @@ function errorKind(e: object, name: string): number {
   return 0
 }
 
+/**
+ * Writes an error. The parts structured clone never fails on (the errors of an
+ * AggregateError, own properties) are dropped, each alone, when they hold something it
+ * cannot clone (a function, a symbol): the error keeps its class and everything else. A
+ * cause that cannot be cloned throws, as it does in structuredClone.
+ */
 function encError(e: Error): void {
   enter()
   const rec = e as unknown as Record<string, unknown>
@@ -253,6 +259,7 @@ function encError(e: Error): void {
   ensure(3)
   writeByte(T_ERROR)
   writeByte(kind)
+  const flagsAt = position()
   writeByte(flags)
   encString(name)
   if (flags & E_MESSAGE) encString(message)
@@ -265,20 +272,27 @@ function encError(e: Error): void {
     }
   }
   if (flags & E_ERRORS) {
+    const at = savePoint()
     try {
       enc(rec.errors)
     } catch (err) {
-      throw withPath(err, '.errors')
+      if (!(err instanceof Uncloneable)) throw withPath(err, '.errors')
+      rollBack(at)
+      patchByte(flagsAt, flags & ~E_ERRORS)
     }
   }
   const keys = objectKeys(e)
-  let j = 0
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i] as string
-    if (k === 'message' || k === 'stack' || k === 'cause' || (k === 'errors' && flags & E_ERRORS)) continue
-    keys[j++] = k
+    if (k === 'message' || k === 'stack' || k === 'cause' || (k === 'errors' && kind === K_AGGREGATE)) continue
+    const at = savePoint()
+    try {
+      encString(k)
+      enc(rec[k])
+    } catch (err) {
+      if (!(err instanceof Uncloneable)) throw withPath(err, keySegment(k))
+      rollBack(at)
+    }
   }
-  keys.length = j
-  encProps(e, keys, 0)
   endContainer()
 }

@@ -75,6 +75,16 @@ export function writeByte(b: number): void {
   eU8[ePos++] = b
 }
 
+/** The write position. */
+export function position(): number {
+  return ePos
+}
+
+/** Overwrites the byte written at `at`. */
+export function patchByte(at: number, b: number): void {
+  eU8[at] = b
+}
+
 export function writeU32(v: number): void {
   eDV.setUint32(ePos, v, true)
   ePos += 4
@@ -291,6 +301,26 @@ export function remember(o: object): void {
   eSeen.set(o, id)
 }
 
+/** Where the encoder is: `rollBack` returns there, as if nothing had been written since. */
+export interface SavePoint { readonly pos: number; readonly ids: number; readonly depth: number }
+
+export function savePoint(): SavePoint {
+  return { pos: ePos, ids: eNextId, depth: eDepth }
+}
+
+/** Drops everything written since `at`, including the ids of the objects met since. */
+export function rollBack(at: SavePoint): void {
+  const n = eNextId
+  const from = at.ids
+  if (n > SEEN_SMALL) {
+    if (from <= SEEN_SMALL) eSeen.clear() // lookup goes back to the small list, which is still right below `from`
+    else eSeen.forEach((id, o) => { if (id >= from) eSeen.delete(o) })
+  }
+  for (let i = from; i < n && i < SEEN_SMALL; i++) eSmall[i] = undefined as unknown as object
+  eNextId = from
+  ePos = at.pos
+  eDepth = at.depth
+}
 
 export function encObject(o: object): void {
   const id = lookup(o)

@@ -51,9 +51,11 @@ export const globals = globalThis as unknown as Record<string, unknown>
 
 export const ObjectProto = Object.prototype
 export const getProto = Object.getPrototypeOf
+export const setProto = Object.setPrototypeOf
 export const objectKeys = Object.keys
 export const hasOwn = Object.hasOwn
 export const defineProperty = Object.defineProperty
+export const getOwnPropertyDescriptor = Object.getOwnPropertyDescriptor
 /** Object.prototype.toString: gives '[object Tag]'. */
 export const objectToString = uncurry(Object.prototype.toString) as (self: unknown) => string
 export const isArray = Array.isArray
@@ -175,6 +177,11 @@ export const ERROR_CTORS: (ErrorCtor | undefined)[] = ERROR_NAMES.map((n) => {
 })
 /** Prototype per error kind byte; undefined where this runtime lacks the constructor. */
 export const ERROR_PROTOS: (object | undefined)[] = ERROR_CTORS.map((c) => c?.prototype as object | undefined)
+/** DOMException.prototype.name's getter: it throws for anything but a real DOMException. */
+export const domExceptionName: Getter | undefined =
+  DOMExceptionCtor === undefined ? undefined : getter(DOMExceptionCtor.prototype, 'name')
+/** Error.isError (the [[ErrorData]] brand check), where the runtime has it. */
+export const errorIsError = (Error as { isError?: (value: unknown) => boolean }).isError
 
 // ---------------------------------------------------------------------------------------
 // Text
