@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { CodecFallback, decodeFrom, encodeInto } from '../src/wire/codec/index.ts'
+import { types } from 'node:util'
+import { CodecFallback, decodeFrom, encodeInto, setProxyProbe } from '../src/wire/codec/index.ts'
 import { thrown } from './catch.ts'
 
 // ---------------------------------------------------------------------------------------
@@ -809,7 +810,7 @@ describe('re-entrancy and buffers', () => {
   })
 })
 
-describe('errors with a part structuredClone cannot clone (issue 13, item 11)', () => {
+describe('parity with structuredClone (issue 13)', () => {
   it('an error keeps its class and cloneable properties; a property holding what structuredClone cannot clone is dropped alone', () => {
     const shared = { s: 1 }
     const e = Object.assign(new TypeError('m'), {
@@ -853,6 +854,81 @@ describe('errors with a part structuredClone cannot clone (issue 13, item 11)', 
     expect(c).toBeInstanceOf(AggregateError)
     expect(c.message).toBe('agg')
     expect(Object.hasOwn(c, 'errors')).toBe(false)
+  })
+
+  it('a Proxy is refused, as structuredClone refuses it, without running its traps', () => {
+    setProxyProbe(types.isProxy)
+    const trapped: string[] = []
+    const handler: ProxyHandler<object> = {
+      getPrototypeOf: (t) => (trapped.push('getPrototypeOf'), Reflect.getPrototypeOf(t)),
+      ownKeys: (t) => (trapped.push('ownKeys'), Reflect.ownKeys(t)),
+      get: (t, k, r) => (trapped.push('get'), Reflect.get(t, k, r)),
+    }
+    const cases: [unknown, string][] = [
+      [new Proxy({ a: 1 }, handler), 'Argument 1: Proxy could not be cloned'],
+      [[1, new Proxy([1], handler)], 'Argument 1, at [1]: Proxy could not be cloned'],
+      [{ e: new Proxy(new Error('x'), handler) }, 'Argument 1, at e: Proxy could not be cloned'],
+      [new Map([[1, new Proxy(new Map(), handler)]]), 'Argument 1, at <Map value #0>: Proxy could not be cloned'],
+    ]
+    for (const [value, message] of cases) {
+      expect(() => structuredClone(value)).toThrow()
+      trapped.length = 0 // (Deno's structuredClone itself reads through a Proxy before it refuses it)
+      const e = thrown(() => encodeInto([value], newBuffer(), 0, 1 << 20)) as DOMException
+      expect(e.name).toBe('DataCloneError')
+      expect(e.message).toBe(message)
+      expect(trapped).toEqual([])
+    }
+  })
+
+  it('an object whose Symbol.toStringTag is Error or DOMException is not taken for one', () => {
+    class Fake {
+      message = 'fake'
+      get [Symbol.toStringTag]() {
+        return 'Error'
+      }
+    }
+    class FakeDom {
+      name = 'AbortError'
+      get [Symbol.toStringTag]() {
+        return 'DOMException'
+      }
+    }
+    const fakes = [new Fake(), new FakeDom(), Object.assign(Object.create(TypeError.prototype), { message: 'fake', [Symbol.toStringTag]: 'Error' })]
+    for (const fake of fakes) {
+      let c: unknown
+      try {
+        c = rt(fake)
+      } catch (error) {
+        expect(error).toBeInstanceOf(CodecFallback) // the caller then uses structured clone
+        c = structuredClone(fake)
+      }
+      expect(c).not.toBeInstanceOf(Error)
+      expect(objTag(c)).toBe('[object Object]')
+    }
+    // a real error keeps being one, whatever its tag
+    const real = Object.assign(new TypeError('real'), { [Symbol.toStringTag]: 'Error' })
+    expect(rt(real)).toBeInstanceOf(TypeError)
+  })
+
+  it('a 5000-deep chain of causes is kept whole (no fallback, no stack overflow)', () => {
+    let e: Error = new RangeError('root')
+    for (let i = 0; i < 5000; i++) e = new Error(`level ${i}`, { cause: e })
+    const c = rt(e)
+    let depth = 0
+    let x: unknown = c
+    for (; x instanceof Error && Object.hasOwn(x, 'cause'); x = x.cause) depth++
+    expect(depth).toBe(5000)
+    expect(x).toBeInstanceOf(RangeError)
+    expect(Object.getOwnPropertyDescriptor(c, 'cause')?.enumerable).toBe(false)
+    // a chain that loops back, and one that ends in a plain value or an uncloneable one
+    const a = new Error('a')
+    const b = new Error('b', { cause: a })
+    a.cause = b
+    const ca = rt(b)
+    expect(((ca.cause as Error).cause as Error)).toBe(ca)
+    expect(rt(new Error('x', { cause: new Error('y', { cause: { v: 1 } }) })).cause).toMatchObject({ cause: { v: 1 } })
+    const deepBad = new Error('0', { cause: new Error('1', { cause: new Error('2', { cause: () => 1 }) }) })
+    expect(thrown(() => encodeInto([deepBad], newBuffer(), 0, 1 << 20)).message).toBe('Argument 1, at cause.cause.cause: function could not be cloned')
   })
 })
 

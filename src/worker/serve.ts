@@ -12,7 +12,7 @@
  */
 import type { BootData, WorkerRuntime } from '../shared/backend.ts'
 import { errorMessage, plainError, portable } from '../shared/errors.ts'
-import { carryable } from '../wire/codec/index.ts'
+import { carryable, setProxyProbe } from '../wire/codec/index.ts'
 import { now } from '../shared/wait-policy.ts'
 import { Channel } from '../wire/channel.ts'
 import { Inbox, postValues, unpackValues } from '../wire/port.ts'
@@ -58,6 +58,7 @@ class Server {
   private readonly active = new Set<number>()
 
   constructor(boot: BootData, runtime: WorkerRuntime) {
+    setProxyProbe(runtime.isProxy)
     this.channel = new Channel(boot.buffer)
     this.port = boot.port
     this.spinMillis = boot.workerSpinMicros / 1000

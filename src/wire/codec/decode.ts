@@ -234,7 +234,27 @@ function dec(): unknown {
 
 const hiddenProperty = { writable: true, enumerable: false, configurable: true } as const
 
+/** An error and the chain of causes that follows it (see the wire format): a loop, not recursion. */
 function decError(): Error {
+  const first = decErrorBody()
+  let e = first
+  while (hasCause) {
+    if (dU8[dPos] !== T_ERROR) {
+      defineProperty(e, 'cause', { value: dec(), ...hiddenProperty })
+      break
+    }
+    dPos++
+    const next = decErrorBody()
+    defineProperty(e, 'cause', { value: next, ...hiddenProperty })
+    e = next
+  }
+  return first
+}
+
+/** Whether the error decErrorBody read last has a cause, which follows it. */
+let hasCause = false
+
+function decErrorBody(): Error {
   const kind = dU8[dPos] as number
   const flags = dU8[dPos + 1] as number
   dPos += 2
@@ -254,7 +274,8 @@ function decError(): Error {
   if (e.name !== name) defineProperty(e, 'name', { value: name, ...hiddenProperty })
   if (stack !== undefined) defineProperty(e, 'stack', { value: stack, ...hiddenProperty })
   else if (hasOwn(e, 'stack')) delete (e as { stack?: string }).stack
-  if (flags & E_CAUSE) defineProperty(e, 'cause', { value: dec(), ...hiddenProperty })
+  // its place among the own properties, as a freshly made error has it; its value comes last
+  if (flags & E_CAUSE) defineProperty(e, 'cause', { value: undefined, ...hiddenProperty })
   if (flags & E_ERRORS) defineProperty(e, 'errors', { value: dec(), ...hiddenProperty })
   else if (kind === K_AGGREGATE) delete (e as { errors?: unknown }).errors
   while (dU8[dPos] !== T_END) {
@@ -262,6 +283,7 @@ function decError(): Error {
     defineProperty(e, k, { value: dec(), writable: true, enumerable: true, configurable: true })
   }
   dPos++
+  hasCause = (flags & E_CAUSE) !== 0
   return e
 }
 

@@ -11,14 +11,15 @@ import {
 } from './format.ts'
 import {
   ERROR_PROTOS, ObjectProto, StringCtor, Uint8ArrayCtor, VIEW_KIND, arrayBufferByteLength, arrayBufferDetached,
-  arrayBufferResizable, dataViewBuffer, dataViewByteLength, dataViewByteOffset, dateGetTime, getProto, hasOwn,
-  mapForEach, mapSize, objectKeys, objectToString, regexpFlags, regexpSource, setForEach, setSize,
-  typedArrayBuffer, typedArrayByteOffset, typedArrayLength, typedArrayTag, type Getter,
+  arrayBufferResizable, dataViewBuffer, dataViewByteLength, dataViewByteOffset, dateGetTime, domExceptionName,
+  errorIsError, getOwnPropertyDescriptor, getProto, hasOwn, isArray, isProxy, isView, mapForEach, mapSize,
+  objectKeys, objectToString, regexpFlags, regexpSource, setForEach, setSize, structuredCloneFn,
+  toStringTagSymbol, typedArrayBuffer, typedArrayByteOffset, typedArrayLength, typedArrayTag, type Getter,
 } from './intrinsics.ts'
 import { Uncloneable, keySegment, withPath } from './uncloneable.ts'
 import {
-  enc, encObject, encPlain, encString, endContainer, ensure, enter, patchByte, position, remember, rollBack,
-  savePoint, writeAligned, writeByte, writeF64, writeU32,
+  enc, encObject, encPlain, encString, endContainer, ensure, enter, lookup, patchByte, position, remember,
+  rollBack, savePoint, writeAligned, writeByte, writeF64, writeU32,
 } from './encode.ts'
 
 // ---------------------------------------------------------------------------------------
@@ -150,6 +151,9 @@ export function encSpecial(o: object): void {
     }
     case '[object Error]':
     case '[object DOMException]':
+      // Only a real one: the tag may come from a Symbol.toStringTag (structured clone then
+      // carries a plain object, and so does the fallback).
+      if (!isRealError(o, tag)) break
       remember(o)
       encError(o as Error)
       return
@@ -218,6 +222,38 @@ function encCollection(tag: number, collection: unknown, forEach: (self: unknown
 // ---------------------------------------------------------------------------------------
 // Errors
 
+/**
+ * Whether `o`, whose Object.prototype.toString tag is `tag` ('[object Error]' or
+ * '[object DOMException]'), really is one, as structured clone would see it, and not an
+ * object whose Symbol.toStringTag says so.
+ */
+function isRealError(o: object, tag: string): boolean {
+  if (tag === '[object DOMException]') return domExceptionName !== undefined && brand(domExceptionName, o)
+  if (errorIsError !== undefined) return errorIsError(o)
+  // No Error.isError (Node 20, 22): the tag is the [[ErrorData]] brand's unless a
+  // Symbol.toStringTag supplied it.
+  if (!hasToStringTag(o)) return true
+  // Rare: an object that says 'Error' through Symbol.toStringTag. Structured clone tells a
+  // real error (its clone is one) from an impostor (its clone is a plain object).
+  if (structuredCloneFn !== undefined) {
+    try {
+      return objectToString(structuredCloneFn(o)) === '[object Error]'
+    } catch {
+      // cannot be cloned at all: go by the prototype chain
+    }
+  }
+  return errorKindByPrototype(o) >= 0
+}
+
+/** Whether a Symbol.toStringTag is found on `o` or its prototypes (without running getters). */
+function hasToStringTag(o: object): boolean {
+  for (let p: object | null = o; p !== null; p = getProto(p) as object | null) {
+    const d = getOwnPropertyDescriptor(p, toStringTagSymbol)
+    if (d !== undefined) return d.get !== undefined || typeof d.value === 'string'
+  }
+  return false
+}
+
 /** The kind byte of the first built-in error prototype on `e`'s chain, or -1. */
 function errorKindByPrototype(e: object): number {
   for (let p = getProto(e) as object | null; p !== null && p !== ObjectProto; p = getProto(p) as object | null) {
@@ -235,12 +271,54 @@ function errorKind(e: object, name: string): number {
 }
 
 /**
- * Writes an error. The parts structured clone never fails on (the errors of an
- * AggregateError, own properties) are dropped, each alone, when they hold something it
- * cannot clone (a function, a symbol): the error keeps its class and everything else. A
- * cause that cannot be cloned throws, as it does in structuredClone.
+ * The error `encObject` would write for `value` as a T_ERROR item, or undefined (then
+ * `enc` writes it, whatever it is). Mirrors encObject's dispatch.
  */
-function encError(e: Error): void {
+function errorToWrite(value: unknown): Error | undefined {
+  if (typeof value !== 'object' || value === null || lookup(value) !== undefined) return undefined
+  if (isProxy !== undefined && isProxy(value)) return undefined
+  const proto = getProto(value) as unknown
+  if (proto === ObjectProto || proto === null || isArray(value) || isView(value)) return undefined
+  const tag = objectToString(value)
+  if (tag !== '[object Error]' && tag !== '[object DOMException]') return undefined
+  return isRealError(value, tag) ? (value as Error) : undefined
+}
+
+/**
+ * Writes an error (already remembered) and its chain of causes: each cause that is itself
+ * an error follows the previous one's end tag, at the same nesting level, so a chain of any
+ * length takes neither stack nor depth.
+ */
+function encError(first: Error): void {
+  let e = first
+  let links = 0
+  for (;;) {
+    if (!encErrorBody(e)) return
+    const cause = (e as { cause?: unknown }).cause
+    const next = errorToWrite(cause)
+    if (next === undefined) {
+      try {
+        enc(cause)
+      } catch (err) {
+        for (let i = 0; i <= links; i++) withPath(err, '.cause') // one '.cause' per link followed
+        throw err
+      }
+      return
+    }
+    remember(next)
+    e = next
+    links++
+  }
+}
+
+/**
+ * Writes one error up to its end tag; returns whether its cause follows. The parts
+ * structured clone never fails on (the errors of an AggregateError, own properties) are
+ * dropped, each alone, when they hold something it cannot clone (a function, a symbol):
+ * the error keeps its class and everything else. A cause that cannot be cloned throws, as
+ * it does in structuredClone.
+ */
+function encErrorBody(e: Error): boolean {
   enter()
   const rec = e as unknown as Record<string, unknown>
   const rawName = rec.name
@@ -254,7 +332,8 @@ function encError(e: Error): void {
   }
   const stack = rec.stack
   if (typeof stack === 'string') flags |= E_STACK
-  if (hasOwn(e, 'cause')) flags |= E_CAUSE
+  const hasCause = hasOwn(e, 'cause')
+  if (hasCause) flags |= E_CAUSE
   if (kind === K_AGGREGATE && hasOwn(e, 'errors')) flags |= E_ERRORS
   ensure(3)
   writeByte(T_ERROR)
@@ -264,13 +343,6 @@ function encError(e: Error): void {
   encString(name)
   if (flags & E_MESSAGE) encString(message)
   if (flags & E_STACK) encString(stack as string)
-  if (flags & E_CAUSE) {
-    try {
-      enc(rec.cause)
-    } catch (err) {
-      throw withPath(err, '.cause')
-    }
-  }
   if (flags & E_ERRORS) {
     const at = savePoint()
     try {
@@ -295,4 +367,5 @@ function encError(e: Error): void {
     }
   }
   endContainer()
+  return hasCause
 }

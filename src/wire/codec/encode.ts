@@ -10,7 +10,7 @@ import { CodecFallback, align8 } from './format.ts'
 import * as format from './format.ts'
 import {
   ObjectProto, RangeErrorProto, SafeDataView, SafeMap, StringCtor, Uint8ArrayCtor, asUintN, charCodeAt, encodeUtf8Into,
-  getProto, isArray, isView, isWellFormed, objectKeys, sabByteLength, sabGrow, stringIndexOf,
+  getProto, isArray, isProxy, isView, isWellFormed, objectKeys, sabByteLength, sabGrow, stringIndexOf,
   stringMethodsIntact, stringSlice, u8Set,
 } from './intrinsics.ts'
 import { refresh, viewsFor } from './views.ts'
@@ -280,7 +280,8 @@ export function enc(v: unknown): void {
 const SEEN_SMALL = 16
 let eSmall: object[] = []
 
-function lookup(o: object): number | undefined {
+/** The id of `o` if it was met before in this encoding. */
+export function lookup(o: object): number | undefined {
   const n = eNextId
   if (n <= SEEN_SMALL) {
     const small = eSmall
@@ -331,6 +332,8 @@ export function encObject(o: object): void {
     ePos += 5
     return
   }
+  // Before anything else touches it: a Proxy's traps must not run (structuredClone runs none).
+  if (isProxy !== undefined && isProxy(o)) throw new Uncloneable('Proxy')
   const proto = getProto(o) as unknown
   if (proto === ObjectProto || proto === null) {
     remember(o)

@@ -26,7 +26,10 @@
  *   0x17 value* 0         Set
  *   0x18 u32 n, pad, n bytes   ArrayBuffer (payload 8-aligned)
  *   0x19 u8 kind, buffer-item, u32 byteOffset, u32 length   typed array / DataView
- *   0x1a u8 kind, u8 flags, name, [message], [stack], [cause], [errors], (key value)* 0   Error
+ *   0x1a u8 kind, u8 flags, name, [message], [stack], [errors], (key value)* 0, [cause]   Error
+ *
+ * An error's cause comes after its end tag, so a chain of causes is a sequence, written and
+ * read in a loop at one nesting level, however long the chain.
  *
  * Objects get ids in the order they are first met (the same order on both sides), which
  * gives identity and cycles. Strings never get ids.

@@ -66,6 +66,7 @@ export const mathMin = Math.min
 export const mathMax = Math.max
 export const jsonStringify = JSON.stringify
 export const asUintN = BigInt.asUintN
+export const toStringTagSymbol: typeof Symbol.toStringTag = Symbol.toStringTag
 
 const StringProto = String.prototype
 const charCodeAtMethod = StringProto.charCodeAt
@@ -182,6 +183,9 @@ export const domExceptionName: Getter | undefined =
   DOMExceptionCtor === undefined ? undefined : getter(DOMExceptionCtor.prototype, 'name')
 /** Error.isError (the [[ErrorData]] brand check), where the runtime has it. */
 export const errorIsError = (Error as { isError?: (value: unknown) => boolean }).isError
+/** structuredClone, for the rare question only it can answer (see encode-builtins.ts). */
+export const structuredCloneFn: ((value: unknown) => unknown) | undefined =
+  typeof globalThis.structuredClone === 'function' ? globalThis.structuredClone : undefined
 
 // ---------------------------------------------------------------------------------------
 // Text
@@ -195,3 +199,19 @@ export const encodeUtf8Into = (s: string, into: Uint8Array): { read: number; wri
 /** TextDecoder.prototype.decode of the codec's decoder, as captured at load. */
 export const decodeUtf8 = (bytes: Uint8Array): string => decodeMethod(utf8Decoder, bytes)
 export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
+
+// ---------------------------------------------------------------------------------------
+// Proxies
+
+/**
+ * Tells a Proxy from the object it stands for. Nothing in the language can (a Proxy is
+ * built to be transparent), so the adapter supplies its runtime's check (`isProxy` on the
+ * backend and the worker runtime); without one a Proxy of a plain object or an array is
+ * encoded as what its traps report.
+ */
+export let isProxy: ((value: object) => boolean) | undefined
+
+/** Installs the runtime's Proxy check (the first one given stays: every adapter gives the same answer). */
+export function setProxyProbe(probe: ((value: object) => boolean) | undefined): void {
+  if (isProxy === undefined && typeof probe === 'function') isProxy = probe
+}
