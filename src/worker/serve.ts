@@ -12,11 +12,11 @@
  */
 import type { BootData, WorkerRuntime } from '../shared/backend.ts'
 import { errorMessage, plainError, portable } from '../shared/errors.ts'
-import { carryable, setProxyProbe } from '../wire/codec/index.ts'
+import { CallbackRef, carryable, setProxyProbe } from '../wire/codec/index.ts'
 import { now } from '../shared/wait-policy.ts'
 import { Channel } from '../wire/channel.ts'
 import { Inbox, postValues, unpackValues } from '../wire/port.ts'
-import { CALLBACK_KEY, DOORBELL, Flag, RequestSlots, ResponseSlots, WorkerIdle } from '../wire/protocol.ts'
+import { DOORBELL, Flag, RequestSlots, ResponseSlots, WorkerIdle } from '../wire/protocol.ts'
 import type { ModuleErrorDetail, Packed, PortMessage, Request } from '../wire/protocol.ts'
 import { ReverseClient } from './reverse-client.ts'
 import { CALLBACK_ID, cancelReason, installTracker, isTransfer } from './state.ts'
@@ -153,8 +153,8 @@ class Server {
     const [moduleId, url, name] = request
     const args = request.slice(3)
     for (let i = 0; i < args.length; i++) {
-      const arg = args[i] as { [CALLBACK_KEY]?: unknown } | null
-      if (typeof arg === 'object' && arg !== null && typeof arg[CALLBACK_KEY] === 'number') args[i] = this.callbackProxy(arg[CALLBACK_KEY])
+      const arg = args[i]
+      if (CallbackRef.is(arg)) args[i] = this.callbackProxy(CallbackRef.idOf(arg))
     }
     const module = this.modules.get(moduleId)
     if (module !== undefined) return this.invoke(key, module, name, args)

@@ -10,13 +10,14 @@ import {
   SetCtor, Uint16ArrayCtor, Uint8ArrayCtor, VIEW_CTORS, decodeUtf8, defineProperty, fromCharCode, hasOwn, mapSet,
   mathMax, mathMin, reflectApply, setAdd, typedArrayBuffer, u8Set,
 } from './intrinsics.ts'
+import { CallbackRef } from './callback.ts'
 import { refresh, viewsFor } from './views.ts'
 
 // Tags and flags as module-local constants: V8 does not constant-fold imported bindings, and
 // the hot paths below test them for every value (measured: 5-10% on small messages).
 const {
   E_CAUSE, E_ERRORS, E_MESSAGE, E_STACK, K_AGGREGATE, K_DOMEXCEPTION, T_AB, T_ARR, T_ARRX,
-  T_BIGNEG, T_BIGPOS, T_DATE, T_END, T_ERROR, T_F64, T_FALSE, T_INT, T_L1, T_MAP, T_NULL,
+  T_BIGNEG, T_BIGPOS, T_CALLBACK, T_DATE, T_END, T_ERROR, T_F64, T_FALSE, T_INT, T_L1, T_MAP, T_NULL,
   T_OBJ, T_REF, T_REGEXP, T_SET, T_SMALL, T_TRUE, T_UNDEF, T_UTF16, T_UTF8, T_VIEW,
 } = format
 
@@ -228,6 +229,8 @@ function dec(): unknown {
     }
     case T_ERROR:
       return decError()
+    case T_CALLBACK:
+      return new CallbackRef(readU32())
   }
   return corrupt()
 }

@@ -7,7 +7,7 @@
 
 import {
   CodecFallback, E_CAUSE, E_ERRORS, E_MESSAGE, E_STACK, ERROR_NAMES, K_AGGREGATE, K_DOMEXCEPTION,
-  T_AB, T_DATE, T_ERROR, T_MAP, T_REGEXP, T_SET, T_VIEW, VIEW_DATAVIEW,
+  T_AB, T_CALLBACK, T_DATE, T_ERROR, T_MAP, T_REGEXP, T_SET, T_VIEW, VIEW_DATAVIEW,
 } from './format.ts'
 import {
   ERROR_PROTOS, ObjectProto, StringCtor, Uint8ArrayCtor, VIEW_KIND, arrayBufferByteLength, arrayBufferDetached,
@@ -16,6 +16,7 @@ import {
   objectKeys, objectToString, regexpFlags, regexpSource, setForEach, setSize, structuredCloneFn,
   toStringTagSymbol, typedArrayBuffer, typedArrayByteOffset, typedArrayLength, typedArrayTag, type Getter,
 } from './intrinsics.ts'
+import { CallbackRef } from './callback.ts'
 import { Uncloneable, keySegment, withPath } from './uncloneable.ts'
 import {
   enc, encObject, encPlain, encString, endContainer, ensure, enter, lookup, patchByte, position, remember,
@@ -100,6 +101,12 @@ export function encSpecial(o: object): void {
   const tag = objectToString(o)
   switch (tag) {
     case '[object Object]':
+      if (CallbackRef.is(o)) {
+        ensure(5)
+        writeByte(T_CALLBACK)
+        writeU32(CallbackRef.idOf(o))
+        return
+      }
       remember(o)
       encPlain(o)
       return
