@@ -6,6 +6,7 @@ import { writeSync } from 'node:fs'
 import { workerData } from 'node:worker_threads'
 import { serve } from '../src/worker/serve.ts'
 import type { NodeBoot } from './node.ts'
+import { isProxy } from './proxy.ts'
 import { receiveMessageSync } from './receive.ts'
 
 const boot = workerData as NodeBoot
@@ -17,6 +18,7 @@ if (boot.syncStdio) {
 
 serve(boot, {
   receiveMessageSync,
+  isProxy,
   onDeath(hook) {
     process.on('exit', (code) => hook(undefined, code))
     const fail = (error: unknown): void => {

@@ -8,6 +8,7 @@ import type { ResourceLimits } from 'node:worker_threads'
 import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/shared/backend.ts'
 import { debugLogger } from './debug.ts'
 import { workerEntry } from './entry.ts'
+import { isProxy } from './proxy.ts'
 import { receiveMessageSync } from './receive.ts'
 
 /** Options of {@link nodeBackend}: those `node:worker_threads` really has. */
@@ -79,6 +80,7 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
       }
     },
     receiveMessageSync,
+    isProxy,
   }
 }
 

@@ -9,6 +9,7 @@
  */
 import { serve } from '../src/worker/serve.ts'
 import type { BootData } from '../src/shared/backend.ts'
+import { isProxy } from './proxy.ts'
 import { receiveMessageSync } from './receive.ts'
 
 interface WorkerScope {
@@ -24,6 +25,7 @@ scope.onmessage = (event: MessageEvent) => {
   scope.onmessage = null
   serve(event.data as BootData, {
     receiveMessageSync,
+    isProxy,
     onDeath(hook) {
       const close = scope.close?.bind(scope)
       const end = (code: number): void => {

@@ -5,6 +5,7 @@
 import type { Backend } from '../src/shared/backend.ts'
 import { debugLogger } from './debug.ts'
 import { workerEntry } from './entry.ts'
+import { isProxy } from './proxy.ts'
 import { receiveMessageSync } from './receive.ts'
 import type { BootData, ExitInfo, WorkerThread } from '../src/shared/backend.ts'
 
@@ -71,6 +72,7 @@ export function webBackend(spec: WebBackendSpec): Backend {
     canStopSyncCode: spec.canStopSyncCode,
     spawn: (boot, onExit) => spawnWebWorker(entry, boot, onExit, spec.workerOptions),
     receiveMessageSync,
+    isProxy,
     availableParallelism: () => navigator.hardwareConcurrency,
     ...(spec.unrefTimer && { unrefTimer: spec.unrefTimer }),
   }

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { CodecFallback, decodeFrom, encodeInto } from '../src/wire/codec/index.ts'
+import { types } from 'node:util'
+import { CodecFallback, decodeFrom, encodeInto, setProxyProbe } from '../src/wire/codec/index.ts'
 import { thrown } from './catch.ts'
 
 // ---------------------------------------------------------------------------------------
@@ -806,6 +807,229 @@ describe('re-entrancy and buffers', () => {
     const buf = newBuffer()
     expect(encodeInto([], buf, 10, 100)).toBe(10)
     expect(decodeFrom(buf, 10, 10)).toEqual([])
+  })
+})
+
+describe('parity with structuredClone (issue 13)', () => {
+  it('an error keeps its class and cloneable properties; a property holding what structuredClone cannot clone is dropped alone', () => {
+    const shared = { s: 1 }
+    const e = Object.assign(new TypeError('m'), {
+      code: 'E',
+      fn: () => 1,
+      nested: { keep: shared, sym: Symbol('x') }, // met `shared` first, then failed: rolled back
+      after: shared,
+      many: Array.from({ length: 20 }, (_, i) => ({ i })), // ids past the small identity list
+      big: { list: Array.from({ length: 30 }, (_, i) => ({ i })), bad: new WeakMap() },
+      later: shared,
+    })
+    expect(Object.prototype.toString.call(structuredClone(e))).toBe('[object Error]') // structuredClone does not fail
+    const [c, s2, many] = roundTrip([e, shared, e.many]) as [TypeError & Record<string, unknown>, object, unknown]
+    expect(c).toBeInstanceOf(TypeError)
+    expect(c.message).toBe('m')
+    expect(Object.keys(c)).toEqual(['code', 'after', 'many', 'later'])
+    expect(c.after).toBe(s2)
+    expect(c.later).toBe(s2)
+    expect(many).toBe(c.many)
+    expect((c.many as unknown[])[19]).toEqual({ i: 19 })
+  })
+
+  it('an error inside a Map, a Set and an AggregateError drops its bad property and nothing else', () => {
+    const bad = () => Object.assign(new RangeError('r'), { code: 7, f: () => 1 })
+    const m = new Map<unknown, unknown>([['k', bad()], ['other', 2]])
+    const s = new Set([bad(), 3])
+    const agg = new AggregateError([bad(), 1], 'agg')
+    const [cm, cs, ca] = roundTrip([m, s, agg]) as [Map<string, Record<string, unknown>>, Set<unknown>, AggregateError]
+    expect(cm.get('k')).toBeInstanceOf(RangeError)
+    expect(Object.keys(cm.get('k') as object)).toEqual(['code'])
+    expect(cm.get('other')).toBe(2)
+    expect([...cs].length).toBe(2)
+    expect(ca.errors.length).toBe(2)
+    expect(ca.errors[0]).toBeInstanceOf(RangeError)
+    expect(Object.keys(ca.errors[0] as object)).toEqual(['code'])
+  })
+
+  it("the errors of an AggregateError that cannot be cloned are dropped (structuredClone never carries them)", () => {
+    const agg = new AggregateError([1, () => 1], 'agg')
+    const c = rt(agg) as AggregateError
+    expect(c).toBeInstanceOf(AggregateError)
+    expect(c.message).toBe('agg')
+    expect(Object.hasOwn(c, 'errors')).toBe(false)
+  })
+
+  it('a Proxy is refused, as structuredClone refuses it, without running its traps', () => {
+    setProxyProbe(types.isProxy)
+    const trapped: string[] = []
+    const handler: ProxyHandler<object> = {
+      getPrototypeOf: (t) => (trapped.push('getPrototypeOf'), Reflect.getPrototypeOf(t)),
+      ownKeys: (t) => (trapped.push('ownKeys'), Reflect.ownKeys(t)),
+      get: (t, k, r) => (trapped.push('get'), Reflect.get(t, k, r)),
+    }
+    const cases: [unknown, string][] = [
+      [new Proxy({ a: 1 }, handler), 'Argument 1: Proxy could not be cloned'],
+      [[1, new Proxy([1], handler)], 'Argument 1, at [1]: Proxy could not be cloned'],
+      [{ e: new Proxy(new Error('x'), handler) }, 'Argument 1, at e: Proxy could not be cloned'],
+      [new Map([[1, new Proxy(new Map(), handler)]]), 'Argument 1, at <Map value #0>: Proxy could not be cloned'],
+    ]
+    for (const [value, message] of cases) {
+      expect(() => structuredClone(value)).toThrow()
+      trapped.length = 0 // (Deno's structuredClone itself reads through a Proxy before it refuses it)
+      const e = thrown(() => encodeInto([value], newBuffer(), 0, 1 << 20)) as DOMException
+      expect(e.name).toBe('DataCloneError')
+      expect(e.message).toBe(message)
+      expect(trapped).toEqual([])
+    }
+  })
+
+  it('an object whose Symbol.toStringTag is Error or DOMException is not taken for one', () => {
+    class Fake {
+      message = 'fake'
+      get [Symbol.toStringTag]() {
+        return 'Error'
+      }
+    }
+    class FakeDom {
+      name = 'AbortError'
+      get [Symbol.toStringTag]() {
+        return 'DOMException'
+      }
+    }
+    const fakes = [new Fake(), new FakeDom(), Object.assign(Object.create(TypeError.prototype), { message: 'fake', [Symbol.toStringTag]: 'Error' })]
+    for (const fake of fakes) {
+      let c: unknown
+      try {
+        c = rt(fake)
+      } catch (error) {
+        expect(error).toBeInstanceOf(CodecFallback) // the caller then uses structured clone
+        c = structuredClone(fake)
+      }
+      expect(c).not.toBeInstanceOf(Error)
+      expect(objTag(c)).toBe('[object Object]')
+    }
+    // a real error keeps being one, whatever its tag
+    const real = Object.assign(new TypeError('real'), { [Symbol.toStringTag]: 'Error' })
+    expect(rt(real)).toBeInstanceOf(TypeError)
+  })
+
+  it('a 5000-deep chain of causes is kept whole (no fallback, no stack overflow)', () => {
+    let e: Error = new RangeError('root')
+    for (let i = 0; i < 5000; i++) e = new Error(`level ${i}`, { cause: e })
+    const c = rt(e)
+    let depth = 0
+    let x: unknown = c
+    for (; x instanceof Error && Object.hasOwn(x, 'cause'); x = x.cause) depth++
+    expect(depth).toBe(5000)
+    expect(x).toBeInstanceOf(RangeError)
+    expect(Object.getOwnPropertyDescriptor(c, 'cause')?.enumerable).toBe(false)
+    // a chain that loops back, and one that ends in a plain value or an uncloneable one
+    const a = new Error('a')
+    const b = new Error('b', { cause: a })
+    a.cause = b
+    const ca = rt(b)
+    expect(((ca.cause as Error).cause as Error)).toBe(ca)
+    expect(rt(new Error('x', { cause: new Error('y', { cause: { v: 1 } }) })).cause).toMatchObject({ cause: { v: 1 } })
+    const deepBad = new Error('0', { cause: new Error('1', { cause: new Error('2', { cause: () => 1 }) }) })
+    expect(thrown(() => encodeInto([deepBad], newBuffer(), 0, 1 << 20)).message).toBe('Argument 1, at cause.cause.cause: function could not be cloned')
+  })
+})
+
+describe('built-ins replaced after the codec loaded (issue 13, item 4)', () => {
+  /** Replaces `key` of `owner` for the duration of `fn`. */
+  function replaced(patches: [object, PropertyKey, unknown][], fn: () => void): void {
+    const saved = patches.map(([owner, key]) => [owner, key, Object.getOwnPropertyDescriptor(owner, key)] as const)
+    // The test runner's stack-trace hook (source maps) uses Map: errors made meanwhile must not call it.
+    const prepare = (Error as { prepareStackTrace?: unknown }).prepareStackTrace
+    try {
+      ;(Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined
+      for (const [owner, key, value] of patches) {
+        const d = Object.getOwnPropertyDescriptor(owner, key)
+        if (d === undefined || d.configurable) Object.defineProperty(owner, key, { value, writable: true, configurable: true })
+        else if (d.writable) (owner as Record<PropertyKey, unknown>)[key] = value // (some of Bun's are not configurable)
+      }
+      fn()
+    } finally {
+      for (const [owner, key, d] of saved) {
+        if (d === undefined) delete (owner as Record<PropertyKey, unknown>)[key]
+        else if (d.configurable) Object.defineProperty(owner, key, d)
+        else if (d.writable) (owner as Record<PropertyKey, unknown>)[key] = d.value
+      }
+      ;(Error as { prepareStackTrace?: unknown }).prepareStackTrace = prepare
+    }
+  }
+  const broken = () => {
+    throw new Error('a replaced built-in was called')
+  }
+  const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object
+
+  it('encodes and decodes everything the same with the built-ins it calls replaced', () => {
+    const shared = { s: 'shared' }
+    const value = {
+      short: 'abc',
+      latin1: 'ÿé'.repeat(10),
+      text: 'é☃ text '.repeat(40),
+      lone: '\udc00 lone'.repeat(10),
+      long: 'x'.repeat(5000),
+      numbers: [1, -2, 3.5, 2 ** 40, -0, NaN],
+      big: [2n ** 70n, -(2n ** 65n)],
+      map: new Map<unknown, unknown>([[1, 'one'], ['two', { n: 2 }]]),
+      set: new Set([1, 'x']),
+      bytes: new Uint8Array([1, 2, 3]),
+      view: new DataView(new ArrayBuffer(8), 2, 4),
+      buffer: new ArrayBuffer(16),
+      date: new Date(5),
+      regexp: /a+/gi,
+      error: Object.assign(new RangeError('r', { cause: new Error('c') }), { code: 'E' }),
+      refs: [shared, shared],
+      many: Array.from({ length: 40 }, (_, i) => ({ i })),
+      sparse: [1, , 3],
+    }
+    const expected = rt(value) // the codec's own answer with the built-ins in place
+    let out: unknown[] = []
+    replaced([
+      [TextEncoder.prototype, 'encodeInto', broken],
+      [TextEncoder.prototype, 'encode', broken],
+      [TextDecoder.prototype, 'decode', () => 'hijacked'],
+      [TypedArrayProto, 'set', () => {}],
+      [TypedArrayProto, 'subarray', broken],
+      [TypedArrayProto, 'slice', broken],
+      [String.prototype, 'charCodeAt', () => 0],
+      [String.prototype, 'slice', broken],
+      [String.prototype, 'isWellFormed', () => false],
+      [String.prototype, 'indexOf', broken],
+      [String, 'fromCharCode', () => '?'],
+      [DataView.prototype, 'getUint32', () => 0],
+      [DataView.prototype, 'setUint32', () => {}],
+      [DataView.prototype, 'getInt32', () => 0],
+      [DataView.prototype, 'setInt32', () => {}],
+      [DataView.prototype, 'getFloat64', () => 0],
+      [DataView.prototype, 'setFloat64', () => {}],
+      [DataView.prototype, 'getBigUint64', () => 0n],
+      [DataView.prototype, 'setBigUint64', () => {}],
+      [Array, 'isArray', () => false],
+      [Array.prototype, 'push', broken],
+      [Array.prototype, 'indexOf', broken],
+      [Object, 'keys', () => []],
+      [Object, 'getPrototypeOf', () => null],
+      [Object.prototype, 'toString', () => '[object Object]'],
+      [Map.prototype, 'set', broken],
+      [Map.prototype, 'get', broken],
+      [Map.prototype, 'forEach', broken],
+      [Set.prototype, 'add', broken],
+      [Set.prototype, 'forEach', broken],
+      [WeakMap.prototype, 'get', broken],
+      [WeakMap.prototype, 'set', broken],
+      [BigInt, 'asUintN', () => 0n],
+      [Math, 'max', () => 0],
+      [Math, 'min', () => 0],
+      [Reflect, 'apply', broken],
+      [Function.prototype, 'call', broken],
+      [Function.prototype, 'apply', broken],
+    ], () => {
+      const buffer = newBuffer(16) // a fresh buffer: its views are made while the built-ins are replaced
+      const end = encodeInto([value, 'ab\ud800'.repeat(20000)], buffer, OFFSET, 1 << 24)
+      out = decodeFrom(buffer, OFFSET, end)
+    })
+    expect(diff(expected, out[0])).toBe(null)
+    expect(out[1]).toBe('ab\ud800'.repeat(20000))
   })
 })
 

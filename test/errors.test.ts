@@ -8,7 +8,8 @@ import {
   WorkerCrashedError,
   WouldBlockError,
 } from '../dist/index.js'
-import { backendName, closeAll, runtime, tasks } from './harness.ts'
+import { backendName, bridge, closeAll, fixture, runtime, tasks } from './harness.ts'
+import type * as Tasks from './fixtures/tasks.js'
 import { rejection, thrown } from './catch.ts'
 
 afterEach(closeAll)
@@ -105,4 +106,58 @@ describe(`errors cross the thread boundary (${runtime}/${backendName})`, () => {
     ] as const
     for (const [error, code] of codes) expect(error.code).toBe(code)
   })
+
+  it('drop only the part that cannot be cloned: an own property holding a function', async () => {
+    for (const error of [thrown(() => tasks().runSync('throwWithFunctionProperty')), await rejection(tasks().run('rejectWithFunctionProperty'))]) {
+      expect(error).toBeInstanceOf(TypeError)
+      expect(error.message).toBe('has a function')
+      expect(error.code).toBe('E_FN')
+      expect(error.details).toEqual({ retry: false })
+      expect('callback' in error).toBe(false)
+      expect(Object.keys(error)).toEqual(['code', 'details'])
+    }
+  })
+
+  it('keep the class and properties of an error thrown while the result is encoded', () => {
+    const error = thrown(() => tasks().runSync('returnGetterThatThrows'))
+    expect(error).toBeInstanceOf(RangeError)
+    expect(error.message).toBe('the getter failed')
+    expect(error.code).toBe('E_GETTER')
+    expect('callback' in error).toBe(false)
+  })
+
+  it('keep the class and properties when the cause cannot be cloned, and drop only the cause', () => {
+    const error = thrown(() => tasks().runSync('throwWithUncloneableCause'))
+    expect(error).toBeInstanceOf(TypeError)
+    expect(error.message).toBe('the cause is a function')
+    expect(error.code).toBe('E_CAUSE')
+    expect(Object.hasOwn(error, 'cause')).toBe(false)
+    expect(Object.keys(error)).toEqual(['code']) // no own enumerable `name` gained on the way
+  })
+
+  it('carry an error argument with a function property like structuredClone: class kept, function dropped', () => {
+    const argument = Object.assign(new TypeError('as an argument'), { code: 'E_ARG', callback: () => 1 })
+    expect(tasks().runSync('describeError', argument)).toEqual({
+      isError: true,
+      isTypeError: true,
+      name: 'TypeError',
+      message: 'as an argument',
+      keys: ['code'],
+    })
+  })
+
+  it('drop only the part that cannot be cloned on the portal path too', async () => {
+    const portal = bridge().startBlockingPortal().load<typeof Tasks>(fixture('tasks.js'))
+    const error = thrown(() => portal.startTaskSoon('throwWithFunctionProperty').result())
+    expect(error).toBeInstanceOf(TypeError)
+    expect(error.code).toBe('E_FN')
+    expect('callback' in error).toBe(false)
+    const cause = await rejection(portal.startTaskSoon('throwWithUncloneableCause') as unknown as Promise<unknown>)
+    expect(cause).toBeInstanceOf(TypeError)
+    expect(cause.code).toBe('E_CAUSE')
+    const getter = thrown(() => portal.startTaskSoon('returnGetterThatThrows').result())
+    expect(getter).toBeInstanceOf(RangeError)
+    expect(getter.code).toBe('E_GETTER')
+  })
 })
+

@@ -4,6 +4,7 @@
  */
 import type { Backend } from '../shared/backend.ts'
 import { DEFAULT_MAX_INLINE_BYTES } from '../wire/protocol.ts'
+import { setProxyProbe } from '../wire/codec/index.ts'
 import { BridgeClosedError } from '../shared/errors.ts'
 import { defaultThreadLimiter } from './limiter.ts'
 import type { CapacityLimiter, CapacityLimiterStatistics } from './limiter.ts'
@@ -146,6 +147,7 @@ class BridgeImpl implements Bridge, CallTarget {
       throw new TypeError("createBridge: pass { backend }, e.g. createBridge({ backend: nodeBackend() }) with nodeBackend from 'anythread/node'")
     }
     this.backend = options.backend
+    setProxyProbe(options.backend.isProxy)
     this.defaultTimeout = checkTimeout(options.timeout, 'timeout')
     this.protocols = options.allowedProtocols ?? ['file:', 'data:']
     const maxInlineBytes = options.maxInlineBytes ?? DEFAULT_MAX_INLINE_BYTES

@@ -9,7 +9,7 @@
  * fails in the worker with `DeadlockError`.
  */
 import { DeadlockError } from '../shared/errors.ts'
-import { CALLBACK_KEY } from '../wire/protocol.ts'
+import { CallbackRef } from '../wire/codec/index.ts'
 import { ReverseChannel } from '../wire/reverse-channel.ts'
 
 /** What the host offers: functions by name (`expose`) and the callbacks of calls in flight. */
@@ -21,9 +21,10 @@ export interface HostFunctions {
 }
 
 /**
- * Replaces the function arguments of a call with markers the worker turns into proxies;
- * each function is reachable by its id until the returned `release` runs, when the call
- * ends. Returns `undefined` when there was no function.
+ * Replaces the function arguments of a call with `CallbackRef`s, which the codec carries
+ * as their own tag and the worker turns into proxies; each function is reachable by its id
+ * until the returned `release` runs, when the call ends. Returns `undefined` when there
+ * was no function.
  */
 export function registerCallbacks(host: HostFunctions, args: unknown[]): (() => void) | undefined {
   let ids: number[] | undefined
@@ -32,7 +33,7 @@ export function registerCallbacks(host: HostFunctions, args: unknown[]): (() => 
     if (typeof fn !== 'function') continue
     const id = (host.lastCallbackId = (host.lastCallbackId + 1) | 0 || 1)
     host.callbacks.set(id, fn as (...args: never[]) => unknown)
-    args[i] = { [CALLBACK_KEY]: id }
+    args[i] = new CallbackRef(id)
     ;(ids ??= []).push(id)
   }
   if (ids === undefined) return undefined

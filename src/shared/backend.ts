@@ -75,6 +75,14 @@ export interface Backend {
   log?(message: string): void
   /** Makes a timer not keep the process alive (runtimes whose timers are plain numbers). */
   unrefTimer?(timer: unknown): void
+  /**
+   * Whether `value` is a Proxy. The language cannot tell (a Proxy is made to be
+   * transparent); the runtime can. With it, a Proxy argument is refused with a
+   * DataCloneError, as structuredClone refuses it; without it, a Proxy of a plain object
+   * or an array is copied as what its traps report. Called as a plain function (no
+   * `this`), once per object a call carries: it must be cheap.
+   */
+  isProxy?(value: object): boolean
 }
 
 /** What an adapter's worker entry supplies to the runtime-neutral serve loop. */
@@ -87,4 +95,6 @@ export interface WorkerRuntime {
    * `close()`. After the hook the adapter ends the thread.
    */
   onDeath(hook: (error?: unknown, exitCode?: number) => void): void
+  /** Whether `value` is a Proxy: see `Backend.isProxy`. */
+  isProxy?(value: object): boolean
 }

@@ -162,11 +162,17 @@ export function portable(error: unknown): unknown {
   return copy
 }
 
-/** An error the codec and structured clone can always carry: name, message, stack. */
+/**
+ * An error the codec and structured clone can always carry: name, message, stack. The name
+ * is an own property only where it differs from `Error`'s, and never enumerable (as on an
+ * error that crossed by structured clone).
+ */
 export function plainError(error: unknown): Error {
   const copy = error instanceof DOMException ? new DOMException(error.message, error.name) : new Error(errorMessage(error))
   if (error instanceof Error) {
-    if (!(copy instanceof DOMException)) copy.name = error.name
+    if (!(copy instanceof DOMException) && copy.name !== error.name) {
+      Object.defineProperty(copy, 'name', { value: error.name, writable: true, configurable: true, enumerable: false })
+    }
     if (typeof error.stack === 'string') Object.defineProperty(copy, 'stack', { value: error.stack, writable: true, configurable: true })
   }
   return copy

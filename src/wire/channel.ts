@@ -8,7 +8,7 @@
  * carry (platform objects, transfer lists, payloads over `maxInlineBytes`) travels through
  * the control port as a structured-clone message instead, and the flags say so.
  */
-import { CodecFallback, decodeFrom, encodeInto } from './codec/index.ts'
+import { CodecFallback, decodeFrom, encodeInto, liftCallbacks } from './codec/index.ts'
 import { explainCloneFailure } from './port.ts'
 import type { Inbox } from './port.ts'
 import { Flag, HEADER_BYTES, Life, Phase, Slot, WorkerIdle, phaseOf, seqOf, stateOf } from './protocol.ts'
@@ -301,7 +301,10 @@ export class Channel {
         if (!(error instanceof CodecFallback)) throw error
       }
     }
-    const message: PortMessage = { t: 'payload', seq, values }
+    const lifted = liftCallbacks(values)
+    const message: PortMessage = lifted.callbacks === undefined
+      ? { t: 'payload', seq, values }
+      : { t: 'payload', seq, values: lifted.values, callbacks: lifted.callbacks }
     try {
       port.postMessage(message, transfer === undefined ? [] : (transfer as Transferable[]))
     } catch (error) {

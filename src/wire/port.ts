@@ -3,7 +3,7 @@
  * their answers), and the `Inbox` that files payload messages as they arrive, whether the
  * event loop delivered them or a blocked thread pulled them synchronously.
  */
-import { CodecFallback, dataCloneError, decodeFrom, encodeInto } from './codec/index.ts'
+import { CodecFallback, dataCloneError, decodeFrom, encodeInto, liftCallbacks, restoreCallbacks } from './codec/index.ts'
 import { DEFAULT_MAX_INLINE_BYTES } from './protocol.ts'
 import type { Packed, PortMessage } from './protocol.ts'
 
@@ -32,7 +32,10 @@ export function postValues(
       if (!(error instanceof CodecFallback)) throw error
     }
   }
-  packed ??= { values }
+  if (packed === undefined) {
+    const lifted = liftCallbacks(values)
+    packed = lifted.callbacks === undefined ? { values } : { values: lifted.values, callbacks: lifted.callbacks }
+  }
   try {
     port.postMessage({ ...head, packed }, transfer === undefined ? [] : (transfer as Transferable[]))
   } catch (error) {
@@ -42,7 +45,7 @@ export function postValues(
 
 /** The values `postValues` packed. */
 export function unpackValues(packed: Packed): unknown[] {
-  return 'values' in packed ? packed.values : decodeFrom(packed.bytes, 0, packed.end)
+  return 'values' in packed ? restoreCallbacks(packed.values, packed.callbacks) : decodeFrom(packed.bytes, 0, packed.end)
 }
 
 /** Finds which value made postMessage fail, so the error can name its position. */
@@ -73,7 +76,7 @@ export class Inbox {
   /** Files a message that the port's listener delivered. */
   accept(message: PortMessage): void {
     if (typeof message === 'object' && message !== null && message.t === 'payload') {
-      this.payloads.set(message.seq, message.values)
+      this.payloads.set(message.seq, restoreCallbacks(message.values, message.callbacks))
       this.deliverWaiting()
     } else {
       this.onOther(message)

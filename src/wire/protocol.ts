@@ -144,22 +144,23 @@ export interface ModuleErrorDetail {
   readonly cause?: unknown
 }
 
-/** The marker a function argument travels as; the worker turns it into a proxy. */
-export const CALLBACK_KEY = '\u0000anythread.callback'
-
 /**
  * Values carried inside a port message: encoded by the codec into a small shared buffer
  * (so errors keep their class and own properties, as on the channel), or, for what the
- * codec cannot carry (transfer lists, platform objects), as structured-clone values.
+ * codec cannot carry (transfer lists, platform objects), as structured-clone values, with
+ * the positions and ids of the host callbacks among them (`liftCallbacks` in
+ * `codec/callback.ts`: structured clone cannot carry them).
  */
-export type Packed = { readonly bytes: SharedArrayBuffer; readonly end: number } | { readonly values: unknown[] }
+export type Packed =
+  | { readonly bytes: SharedArrayBuffer; readonly end: number }
+  | { readonly values: unknown[]; readonly callbacks?: number[] }
 
 /** Messages on the control port. Numbers are cheap doorbells. */
 export const DOORBELL = 0
 export type PortMessage =
   | typeof DOORBELL
-  /** The payload of call `seq`, too large or too exotic for the data region. */
-  | { readonly t: 'payload'; readonly seq: number; readonly values: unknown[] }
+  /** The payload of call `seq`, too large or too exotic for the data region (`callbacks`: see `Packed`). */
+  | { readonly t: 'payload'; readonly seq: number; readonly values: unknown[]; readonly callbacks?: number[] }
   /** The host gave up on call `seq` (minus a portal task's id). */
   | { readonly t: 'cancel'; readonly seq: number; readonly reason: 'timeout' | 'abort' }
   /** The worker's uncaught error, sent by its death hook. */

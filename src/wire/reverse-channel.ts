@@ -5,7 +5,7 @@
  * serves requests (`host/reverse-server.ts`), the worker makes them
  * (`worker/reverse-client.ts`).
  */
-import { CodecFallback, decodeFrom, encodeInto } from './codec/index.ts'
+import { CodecFallback, carryable, decodeFrom, encodeInto } from './codec/index.ts'
 import { REVERSE_HEADER_BYTES, ReverseFlag, ReversePhase, ReverseSlot, nextSeq, phaseOf, seqOf, stateOf } from './protocol.ts'
 
 // Captured when this module loads, before any worker module runs on the thread: a module
@@ -69,7 +69,18 @@ export class ReverseChannel {
       this.write([value], "The host function's result")
       store(this.slots, ReverseSlot.Flags, ok ? ReverseFlag.Ok : ReverseFlag.Threw)
     } catch (error) {
-      this.write([error instanceof Error ? new Error(error.message) : new Error(String(error))], 'An error')
+      // It cannot travel: send why (the error that stopped a result), or what can be
+      // carried of a thrown error (its class and every part that can cross).
+      const substitute = ok ? error : value
+      try {
+        this.write([ok ? substitute : carryable(substitute)], 'An error')
+      } catch {
+        try {
+          this.write([carryable(substitute)], 'An error')
+        } catch {
+          this.write([new Error("The host function's answer could not be cloned")], 'An error')
+        }
+      }
       store(this.slots, ReverseSlot.Flags, ReverseFlag.Threw)
     }
     store(this.slots, ReverseSlot.State, stateOf(seq, ReversePhase.Response))

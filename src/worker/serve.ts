@@ -12,10 +12,11 @@
  */
 import type { BootData, WorkerRuntime } from '../shared/backend.ts'
 import { errorMessage, plainError, portable } from '../shared/errors.ts'
+import { CallbackRef, carryable, setProxyProbe } from '../wire/codec/index.ts'
 import { now } from '../shared/wait-policy.ts'
 import { Channel } from '../wire/channel.ts'
 import { Inbox, postValues, unpackValues } from '../wire/port.ts'
-import { CALLBACK_KEY, DOORBELL, Flag, RequestSlots, ResponseSlots, WorkerIdle } from '../wire/protocol.ts'
+import { DOORBELL, Flag, RequestSlots, ResponseSlots, WorkerIdle } from '../wire/protocol.ts'
 import type { ModuleErrorDetail, Packed, PortMessage, Request } from '../wire/protocol.ts'
 import { ReverseClient } from './reverse-client.ts'
 import { CALLBACK_ID, cancelReason, installTracker, isTransfer } from './state.ts'
@@ -57,6 +58,7 @@ class Server {
   private readonly active = new Set<number>()
 
   constructor(boot: BootData, runtime: WorkerRuntime) {
+    setProxyProbe(runtime.isProxy)
     this.channel = new Channel(boot.buffer)
     this.port = boot.port
     this.spinMillis = boot.workerSpinMicros / 1000
@@ -151,8 +153,8 @@ class Server {
     const [moduleId, url, name] = request
     const args = request.slice(3)
     for (let i = 0; i < args.length; i++) {
-      const arg = args[i] as { [CALLBACK_KEY]?: unknown } | null
-      if (typeof arg === 'object' && arg !== null && typeof arg[CALLBACK_KEY] === 'number') args[i] = this.callbackProxy(arg[CALLBACK_KEY])
+      const arg = args[i]
+      if (CallbackRef.is(arg)) args[i] = this.callbackProxy(CallbackRef.idOf(arg))
     }
     const module = this.modules.get(moduleId)
     if (module !== undefined) return this.invoke(key, module, name, args)
@@ -276,8 +278,9 @@ class Server {
     try {
       postValues(this.port, { t: 'done', id, kind }, [value], this.maxInlineBytes, RETURN_LABEL, transfer)
     } catch (error) {
-      const substitute = kind === Flag.Threw ? value : error
-      postValues(this.port, { t: 'done', id, kind: kind === Flag.Ok ? Flag.Threw : kind }, [substitutable(substitute)], this.maxInlineBytes, RETURN_LABEL)
+      // As in respond(): the error that stopped the result, or what can be carried of a thrown one.
+      const head = { t: 'done', id, kind: kind === Flag.Ok ? Flag.Threw : kind } as const
+      substitutes(kind, value, error, (substitute) => postValues(this.port, head, [substitute], this.maxInlineBytes, RETURN_LABEL))
     }
     this.channel.taskAnswered()
   }
@@ -300,21 +303,11 @@ class Server {
       }
       flags = kind | channel.writePayload(ResponseSlots, seq, [value], this.maxInlineBytes, this.port, RETURN_LABEL, transfer)
     } catch (error) {
-      // The answer cannot cross (a function, a getter that throws...). Send why instead;
-      // a thrown error that cannot cross is sent as its name, message and stack.
-      flags = (kind === Flag.Ok ? Flag.Threw : kind) | this.writeSubstitute(seq, kind === Flag.Threw ? value : error)
+      // The answer cannot cross (a function, a getter that throws...): send why instead.
+      flags = (kind === Flag.Ok ? Flag.Threw : kind) |
+        substitutes(kind, value, error, (substitute) => channel.writePayload(ResponseSlots, seq, [substitute], this.maxInlineBytes, this.port, RETURN_LABEL))
     }
     channel.publishResponse(seq, flags)
-  }
-
-  /** Writes an error that can always be carried in place of one that cannot. */
-  private writeSubstitute(seq: number, error: unknown): number {
-    const substitute = substitutable(error)
-    try {
-      return this.channel.writePayload(ResponseSlots, seq, [substitute], this.maxInlineBytes, this.port, RETURN_LABEL)
-    } catch {
-      return this.channel.writePayload(ResponseSlots, seq, [new Error('The worker\'s answer could not be cloned')], this.maxInlineBytes, this.port, RETURN_LABEL)
-    }
   }
 
   private onControl(message: PortMessage): void {
@@ -346,11 +339,23 @@ class Server {
   }
 }
 
-/** An error that can always be carried, in place of one (or a value) that cannot. */
-function substitutable(error: unknown): Error {
+/**
+ * Sends, with `write`, what replaces an answer that could not be sent: for a result, the
+ * error that stopped it (a DataCloneError naming the value, or what a getter threw); for a
+ * thrown value, what can be carried of it (`carryable`: its class and every part but the
+ * ones that cannot cross). Returns what `write` returned.
+ */
+function substitutes<T>(kind: number, value: unknown, failure: unknown, write: (substitute: unknown) => T): T {
+  if (kind === Flag.Ok) {
+    try {
+      return write(failure)
+    } catch {
+      // the error itself cannot cross: carry what can be carried of it
+    }
+  }
   try {
-    return plainError(error)
+    return write(carryable(kind === Flag.Ok ? failure : value))
   } catch {
-    return new Error('The worker\'s answer could not be cloned or even described')
+    return write(new Error('The worker\'s answer could not be cloned or even described'))
   }
 }

@@ -6,24 +6,27 @@
 import { ERROR_NAMES, VIEW_NAMES, align8 } from './format.ts'
 import * as format from './format.ts'
 import {
-  DOMExceptionCtor, LITTLE_ENDIAN, VIEW_CTORS, defineProperty, fromCharCode, globals, hasOwn,
-  utf8Decoder, type ErrorCtor,
+  AggregateErrorCtor, DOMExceptionCtor, DateCtor, ERROR_CTORS, ErrorCtor, LITTLE_ENDIAN, MapCtor, RegExpCtor, SafeDataView,
+  SetCtor, Uint16ArrayCtor, Uint8ArrayCtor, VIEW_CTORS, decodeUtf8, defineProperty, fromCharCode, hasOwn, mapSet,
+  mathMax, mathMin, reflectApply, setAdd, typedArrayBuffer, u8Set,
 } from './intrinsics.ts'
+import { CallbackRef } from './callback.ts'
 import { refresh, viewsFor } from './views.ts'
 
 // Tags and flags as module-local constants: V8 does not constant-fold imported bindings, and
 // the hot paths below test them for every value (measured: 5-10% on small messages).
 const {
   E_CAUSE, E_ERRORS, E_MESSAGE, E_POSITION, E_STACK, K_AGGREGATE, K_DOMEXCEPTION, T_AB, T_ARR, T_ARRX,
-  T_BIGNEG, T_BIGPOS, T_DATE, T_END, T_ERROR, T_F64, T_FALSE, T_INT, T_L1, T_MAP, T_NULL,
+  T_BIGNEG, T_BIGPOS, T_CALLBACK, T_DATE, T_END, T_ERROR, T_F64, T_FALSE, T_INT, T_L1, T_MAP, T_NULL,
   T_OBJ, T_REF, T_REGEXP, T_SET, T_SMALL, T_TRUE, T_UNDEF, T_UTF16, T_UTF8, T_VIEW,
 } = format
 
 // ---------------------------------------------------------------------------------------
 // Decoder state (module-level to avoid per-call allocation; saved when re-entered)
 
-let dU8: Uint8Array = new Uint8Array(0)
-let dDV: DataView = new DataView(new ArrayBuffer(0))
+let dBuf: SharedArrayBuffer = new SharedArrayBuffer(0)
+let dU8: Uint8Array = new Uint8ArrayCtor(0)
+let dDV: SafeDataView = new SafeDataView(new ArrayBuffer(0))
 let dPos = 0
 let dObjs: unknown[] = []
 let dN = 0 // number of objects decoded so far in this call (ids 0..dN-1)
@@ -41,19 +44,23 @@ function readU32(): number {
 
 /** A fresh, non-shared copy of bytes [a, b). */
 function copyBytes(a: number, b: number): Uint8Array {
-  const c = new Uint8Array(b - a)
-  c.set(dU8.subarray(a, b))
+  const c = new Uint8ArrayCtor(b - a)
+  u8Set(c, new Uint8ArrayCtor(dBuf, a, b - a))
   return c
 }
 
 const SCRATCH_MAX = 1 << 20
-let utf8Scratch = new Uint8Array(0)
+let utf8Scratch = new Uint8ArrayCtor(0)
+let utf8ScratchBuffer = typedArrayBuffer(utf8Scratch) as ArrayBuffer
 
 function decUtf8(a: number, n: number): string {
-  if (n > SCRATCH_MAX) return utf8Decoder.decode(copyBytes(a, a + n))
-  if (utf8Scratch.length < n) utf8Scratch = new Uint8Array(Math.max(n, utf8Scratch.length * 2, 1024))
-  utf8Scratch.set(dU8.subarray(a, a + n))
-  return utf8Decoder.decode(utf8Scratch.subarray(0, n))
+  if (n > SCRATCH_MAX) return decodeUtf8(copyBytes(a, a + n))
+  if (utf8Scratch.length < n) {
+    utf8Scratch = new Uint8ArrayCtor(mathMax(n, utf8Scratch.length * 2, 1024))
+    utf8ScratchBuffer = typedArrayBuffer(utf8Scratch) as ArrayBuffer
+  }
+  u8Set(utf8Scratch, new Uint8ArrayCtor(dBuf, a, n))
+  return decodeUtf8(new Uint8ArrayCtor(utf8ScratchBuffer, 0, n))
 }
 
 function decString(t: number): string {
@@ -81,12 +88,12 @@ function decString(t: number): string {
   let s = ''
   const CHUNK = 8192
   if (LITTLE_ENDIAN) {
-    const u16 = new Uint16Array(copy.buffer, 0, n)
+    const buffer = typedArrayBuffer(copy) as ArrayBuffer
     for (let i = 0; i < n; i += CHUNK) {
-      s += String.fromCharCode.apply(null, u16.subarray(i, Math.min(n, i + CHUNK)) as unknown as number[])
+      s += reflectApply(fromCharCode, undefined, new Uint16ArrayCtor(buffer, 2 * i, mathMin(n, i + CHUNK) - i) as unknown as number[])
     }
   } else {
-    for (let i = 0; i < n; i++) s += String.fromCharCode((copy[2 * i] as number) | ((copy[2 * i + 1] as number) << 8))
+    for (let i = 0; i < n; i++) s += fromCharCode((copy[2 * i] as number) | ((copy[2 * i + 1] as number) << 8))
   }
   return s
 }
@@ -158,7 +165,7 @@ function dec(): unknown {
       const n = readU32()
       const a: unknown[] = []
       dObjs[dN++] = a
-      for (let i = 0; i < n; i++) a.push(dec())
+      for (let i = 0; i < n; i++) a[i] = dec()
       return a
     }
     case T_ARRX: {
@@ -169,7 +176,7 @@ function dec(): unknown {
       return a
     }
     case T_DATE: {
-      const d = new Date(dDV.getFloat64(dPos, true))
+      const d = new DateCtor(dDV.getFloat64(dPos, true))
       dPos += 8
       dObjs[dN++] = d
       return d
@@ -178,31 +185,31 @@ function dec(): unknown {
       const id = dN
       dObjs[dN++] = undefined
       const source = readKey()
-      const r = new RegExp(source, readKey())
+      const r = new RegExpCtor(source, readKey())
       dObjs[id] = r
       return r
     }
     case T_MAP: {
-      const m = new Map<unknown, unknown>()
+      const m = new MapCtor<unknown, unknown>()
       dObjs[dN++] = m
       while (dU8[dPos] !== T_END) {
         const k = dec()
-        m.set(k, dec())
+        mapSet(m, k, dec())
       }
       dPos++
       return m
     }
     case T_SET: {
-      const s = new Set<unknown>()
+      const s = new SetCtor<unknown>()
       dObjs[dN++] = s
-      while (dU8[dPos] !== T_END) s.add(dec())
+      while (dU8[dPos] !== T_END) setAdd(s, dec())
       dPos++
       return s
     }
     case T_AB: {
       const n = readU32()
       const a = align8(dPos)
-      const ab = copyBytes(a, a + n).buffer
+      const ab = typedArrayBuffer(copyBytes(a, a + n)) as ArrayBuffer
       dPos = a + n
       dObjs[dN++] = ab
       return ab
@@ -222,13 +229,35 @@ function dec(): unknown {
     }
     case T_ERROR:
       return decError()
+    case T_CALLBACK:
+      return new CallbackRef(readU32())
   }
   return corrupt()
 }
 
 const hiddenProperty = { writable: true, enumerable: false, configurable: true } as const
 
+/** An error and the chain of causes that follows it (see the wire format): a loop, not recursion. */
 function decError(): Error {
+  const first = decErrorBody()
+  let e = first
+  while (hasCause) {
+    if (dU8[dPos] !== T_ERROR) {
+      defineProperty(e, 'cause', { value: dec(), ...hiddenProperty })
+      break
+    }
+    dPos++
+    const next = decErrorBody()
+    defineProperty(e, 'cause', { value: next, ...hiddenProperty })
+    e = next
+  }
+  return first
+}
+
+/** Whether the error decErrorBody read last has a cause, which follows it. */
+let hasCause = false
+
+function decErrorBody(): Error {
   const kind = dU8[dPos] as number
   const flags = dU8[dPos + 1] as number
   dPos += 2
@@ -239,16 +268,17 @@ function decError(): Error {
   if (kind === K_DOMEXCEPTION && DOMExceptionCtor !== undefined) {
     e = new DOMExceptionCtor(message ?? '', name)
   } else if (kind === K_AGGREGATE) {
-    e = message === undefined ? new AggregateError([]) : new AggregateError([], message)
+    e = message === undefined ? new AggregateErrorCtor([]) : new AggregateErrorCtor([], message)
   } else {
-    const Ctor = (globals[ERROR_NAMES[kind] ?? 'Error'] ?? Error) as ErrorCtor
+    const Ctor = ERROR_CTORS[kind] ?? ErrorCtor
     e = message === undefined ? new Ctor() : new Ctor(message)
   }
   dObjs[dN++] = e
   if (e.name !== name) defineProperty(e, 'name', { value: name, ...hiddenProperty })
   if (stack !== undefined) defineProperty(e, 'stack', { value: stack, ...hiddenProperty })
   else if (hasOwn(e, 'stack')) delete (e as { stack?: string }).stack
-  if (flags & E_CAUSE) defineProperty(e, 'cause', { value: dec(), ...hiddenProperty })
+  // its place among the own properties, as a freshly made error has it; its value comes last
+  if (flags & E_CAUSE) defineProperty(e, 'cause', { value: undefined, ...hiddenProperty })
   if (flags & E_ERRORS) defineProperty(e, 'errors', { value: dec(), ...hiddenProperty })
   else if (kind === K_AGGREGATE) delete (e as { errors?: unknown }).errors
   if (flags & E_POSITION) {
@@ -260,15 +290,17 @@ function decError(): Error {
     defineProperty(e, k, { value: dec(), writable: true, enumerable: true, configurable: true })
   }
   dPos++
+  hasCause = (flags & E_CAUSE) !== 0
   return e
 }
 
 /** Decodes what encodeInto wrote between offset and end. Returns fresh values, never views on the shared buffer. */
 export function decodeFrom(buffer: SharedArrayBuffer, offset: number, end: number): unknown[] {
-  const outer = dActive ? [dU8, dDV, dPos, dObjs, dN] as const : null
+  const outer = dActive ? [dBuf, dU8, dDV, dPos, dObjs, dN] as const : null
   if (outer !== null) dObjs = []
   dN = 0
   const views = viewsFor(buffer)
+  dBuf = buffer
   dU8 = views.u8
   dDV = views.dv
   dPos = offset
@@ -281,13 +313,14 @@ export function decodeFrom(buffer: SharedArrayBuffer, offset: number, end: numbe
       if (end > views.len) corrupt()
     }
     const out: unknown[] = []
-    while (dPos < end) out.push(dec())
+    let count = 0
+    while (dPos < end) out[count++] = dec()
     if (dPos !== end) corrupt()
     return out
   } finally {
     for (let i = 0; i < dN; i++) dObjs[i] = undefined
     if (dObjs.length > 4096) dObjs = []
     if (outer === null) dActive = false
-    else [dU8, dDV, dPos, dObjs, dN] = outer
+    else [dBuf, dU8, dDV, dPos, dObjs, dN] = outer
   }
 }

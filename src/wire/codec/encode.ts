@@ -8,7 +8,11 @@
 
 import { CodecFallback, align8 } from './format.ts'
 import * as format from './format.ts'
-import { ObjectProto, getProto, isArray, isView, isWellFormed, objectKeys, utf8Encoder } from './intrinsics.ts'
+import {
+  ObjectProto, RangeErrorProto, SafeDataView, SafeMap, StringCtor, Uint8ArrayCtor, asUintN, charCodeAt, encodeUtf8Into,
+  getProto, isArray, isProxy, isView, isWellFormed, objectKeys, sabByteLength, sabGrow, stringIndexOf,
+  stringMethodsIntact, stringSlice, u8Set,
+} from './intrinsics.ts'
 import { refresh, viewsFor } from './views.ts'
 import { Uncloneable, isIndexKey, keySegment, uncloneableError, withPath } from './uncloneable.ts'
 import { encSpecial, encView } from './encode-builtins.ts'
@@ -24,29 +28,31 @@ const {
 // Encoder state (module-level to avoid per-call allocation; saved when re-entered)
 
 let eBuf: SharedArrayBuffer = new SharedArrayBuffer(0)
-let eU8: Uint8Array = new Uint8Array(0)
-let eDV: DataView = new DataView(new ArrayBuffer(0))
+let eU8: Uint8Array = new Uint8ArrayCtor(0)
+let eDV: SafeDataView = new SafeDataView(new ArrayBuffer(0))
 let ePos = 0
 let eCap = 0 // writable limit: min(byteLength, eHard)
 let eHard = 0 // absolute limit: min(maxByteLength, offset + maxBytes)
 let eDepth = 0
 let eNextId = 0
-let eSeen: Map<object, number> = new Map()
+let eSeen: SafeMap<object, number> = new SafeMap()
 let eActive = false
+/** Whether String.prototype.charCodeAt is the built-in (checked once per encodeInto): see intrinsics.ts. */
+let eStringsIntact = true
 
 function grow(need: number, want: number): void {
   if (need > eHard) throw new CodecFallback(`encoding exceeds the byte limit (${eHard} bytes)`)
-  const cur = eBuf.byteLength
+  const cur = sabByteLength(eBuf)
   if (cur < need) {
     let target = cur * 2
     if (target < want) target = want
     if (target < need) target = need
     if (target > eHard) target = eHard
     try {
-      eBuf.grow(target)
+      sabGrow(eBuf, target)
     } catch (e) {
       // another thread may have grown it meanwhile; anything else is a real failure
-      if (eBuf.byteLength < need) throw new CodecFallback(`cannot grow the shared buffer: ${String(e)}`)
+      if (sabByteLength(eBuf) < need) throw new CodecFallback(`cannot grow the shared buffer: ${StringCtor(e)}`)
     }
   }
   const v = viewsFor(eBuf)
@@ -69,6 +75,16 @@ export function writeByte(b: number): void {
   eU8[ePos++] = b
 }
 
+/** The write position. */
+export function position(): number {
+  return ePos
+}
+
+/** Overwrites the byte written at `at`. */
+export function patchByte(at: number, b: number): void {
+  eU8[at] = b
+}
+
 export function writeU32(v: number): void {
   eDV.setUint32(ePos, v, true)
   ePos += 4
@@ -82,7 +98,7 @@ export function writeF64(v: number): void {
 /** Copies `bytes` to the next 8-aligned position (the padding is left as it was). */
 export function writeAligned(bytes: Uint8Array): void {
   const at = align8(ePos)
-  eU8.set(bytes, at)
+  u8Set(eU8, bytes, at)
   ePos = at + bytes.length
 }
 
@@ -97,6 +113,7 @@ export function endContainer(): void {
 // Primitives
 
 export function encString(s: string): void {
+  if (!eStringsIntact) return encStringSafe(s)
   const n = s.length
   if (n <= SHORT_STRING) {
     ensure(2 + n)
@@ -119,6 +136,30 @@ export function encString(s: string): void {
   else encUtf16(s)
 }
 
+/** encString for when String.prototype.charCodeAt has been replaced: the same bytes, through the captured method. */
+function encStringSafe(s: string): void {
+  const n = s.length
+  if (n <= SHORT_STRING) {
+    ensure(2 + n)
+    const u8 = eU8
+    const p = ePos + 2
+    let i = 0
+    for (; i < n; i++) {
+      const c = charCodeAt(s, i)
+      if (c > 0xff) break
+      u8[p + i] = c
+    }
+    if (i === n) {
+      u8[ePos] = T_L1
+      u8[ePos + 1] = n
+      ePos = p + n
+      return
+    }
+  }
+  if (isWellFormed(s)) encUtf8(s)
+  else encUtf16(s)
+}
+
 function encUtf8(s: string): void {
   const n = s.length
   ensure(12 + n)
@@ -126,7 +167,7 @@ function encUtf8(s: string): void {
   let w = start
   let read = 0
   for (;;) {
-    const r = utf8Encoder.encodeInto(read === 0 ? s : s.slice(read), eU8.subarray(w, eCap))
+    const r = encodeUtf8Into(read === 0 ? s : stringSlice(s, read), new Uint8ArrayCtor(eBuf, w, eCap - w))
     read += r.read
     w += r.written
     if (read >= n) break
@@ -147,10 +188,18 @@ function encUtf16(s: string): void {
   u8[ePos] = T_UTF16
   eDV.setUint32(ePos + 1, n, true)
   let p = ePos + 5
-  for (let i = 0; i < n; i++, p += 2) {
-    const c = s.charCodeAt(i)
-    u8[p] = c & 0xff
-    u8[p + 1] = c >>> 8
+  if (eStringsIntact) {
+    for (let i = 0; i < n; i++, p += 2) {
+      const c = s.charCodeAt(i)
+      u8[p] = c & 0xff
+      u8[p + 1] = c >>> 8
+    }
+  } else {
+    for (let i = 0; i < n; i++, p += 2) {
+      const c = charCodeAt(s, i)
+      u8[p] = c & 0xff
+      u8[p + 1] = c >>> 8
+    }
   }
   ePos = p
 }
@@ -184,7 +233,7 @@ function encBigInt(v: bigint): void {
   let words = 0
   while (m > 0n) {
     ensure(8)
-    eDV.setBigUint64(ePos, BigInt.asUintN(64, m), true)
+    eDV.setBigUint64(ePos, asUintN(64, m), true)
     ePos += 8
     m >>= 64n
     words++
@@ -231,7 +280,8 @@ export function enc(v: unknown): void {
 const SEEN_SMALL = 16
 let eSmall: object[] = []
 
-function lookup(o: object): number | undefined {
+/** The id of `o` if it was met before in this encoding. */
+export function lookup(o: object): number | undefined {
   const n = eNextId
   if (n <= SEEN_SMALL) {
     const small = eSmall
@@ -252,6 +302,27 @@ export function remember(o: object): void {
   eSeen.set(o, id)
 }
 
+/** Where the encoder is: `rollBack` returns there, as if nothing had been written since. */
+export interface SavePoint { readonly pos: number; readonly ids: number; readonly depth: number }
+
+export function savePoint(): SavePoint {
+  return { pos: ePos, ids: eNextId, depth: eDepth }
+}
+
+/** Drops everything written since `at`, including the ids of the objects met since. */
+export function rollBack(at: SavePoint): void {
+  const n = eNextId
+  const from = at.ids
+  if (n > SEEN_SMALL) {
+    if (from <= SEEN_SMALL) eSeen.clear() // lookup goes back to the small list, which is still right below `from`
+    else eSeen.forEach((id, o) => { if (id >= from) eSeen.delete(o) })
+  }
+  for (let i = from; i < n && i < SEEN_SMALL; i++) eSmall[i] = undefined as unknown as object
+  eNextId = from
+  ePos = at.pos
+  eDepth = at.depth
+}
+
 export function encObject(o: object): void {
   const id = lookup(o)
   if (id !== undefined) {
@@ -261,6 +332,8 @@ export function encObject(o: object): void {
     ePos += 5
     return
   }
+  // Before anything else touches it: a Proxy's traps must not run (structuredClone runs none).
+  if (isProxy !== undefined && isProxy(o)) throw new Uncloneable('Proxy')
   const proto = getProto(o) as unknown
   if (proto === ObjectProto || proto === null) {
     remember(o)
@@ -335,7 +408,7 @@ function encArray(a: unknown[]): void {
 // Entry point
 
 function isStackOverflow(e: unknown): boolean {
-  return e instanceof RangeError && /call stack/i.test(e.message)
+  return typeof e === 'object' && e !== null && getProto(e) === RangeErrorProto && stringIndexOf(StringCtor((e as Error).message), 'call stack') >= 0
 }
 
 /** Encodes `values` (a top-level list, e.g. call arguments, or [result]) into `buffer` starting at byte `offset`.
@@ -355,9 +428,10 @@ export function encodeInto(
     ? [eBuf, eU8, eDV, ePos, eCap, eHard, eDepth, eNextId, eSeen, eSmall] as const
     : null
   if (outer !== null) {
-    eSeen = new Map()
+    eSeen = new SafeMap()
     eSmall = []
   }
+  eStringsIntact = stringMethodsIntact()
   const views = viewsFor(buffer)
   eBuf = buffer
   eU8 = views.u8

@@ -26,10 +26,14 @@
  *   0x17 value* 0         Set
  *   0x18 u32 n, pad, n bytes   ArrayBuffer (payload 8-aligned)
  *   0x19 u8 kind, buffer-item, u32 byteOffset, u32 length   typed array / DataView
- *   0x1a u8 kind, u8 flags, name, [message], [stack], [cause], [errors], (key value)* 0   Error
+ *   0x1a u8 kind, u8 flags, name, [message], [stack], [errors], (key value)* 0, [cause]   Error
+ *   0x1b u32 id           a function argument of the host (`CallbackRef`): only anythread writes it
+ *
+ * An error's cause comes after its end tag, so a chain of causes is a sequence, written and
+ * read in a loop at one nesting level, however long the chain.
  *
  * Objects get ids in the order they are first met (the same order on both sides), which
- * gives identity and cycles. Strings never get ids.
+ * gives identity and cycles. Strings and callbacks never get ids.
  */
 
 /** Thrown when a value needs the runtime's own structured clone (platform objects such as Blob, MessagePort, boxed primitives, SharedArrayBuffer or views on one, resizable ArrayBuffers), or the encoding would exceed maxBytes. The caller then falls back to postMessage. */
@@ -66,6 +70,7 @@ export const T_SET = 0x17
 export const T_AB = 0x18
 export const T_VIEW = 0x19
 export const T_ERROR = 0x1a
+export const T_CALLBACK = 0x1b
 export const T_SMALL = 0x80
 
 // ---------------------------------------------------------------------------------------

@@ -5,19 +5,21 @@
  * buffer has grown.
  */
 
+import { SafeDataView, SafeWeakMap, Uint8ArrayCtor, sabByteLength, sabMaxByteLength } from './intrinsics.ts'
+
 /** Fixed-length views over the first `len` bytes of a buffer whose maxByteLength is `max`. */
-export interface Views { u8: Uint8Array; dv: DataView; len: number; max: number }
+export interface Views { u8: Uint8Array; dv: SafeDataView; len: number; max: number }
 
 let lastBuffer: SharedArrayBuffer | null = null
-let lastViews: Views = { u8: new Uint8Array(0), dv: new DataView(new ArrayBuffer(0)), len: 0, max: 0 }
-const viewCache = new WeakMap<SharedArrayBuffer, Views>()
+let lastViews: Views = { u8: new Uint8ArrayCtor(0), dv: new SafeDataView(new ArrayBuffer(0)), len: 0, max: 0 }
+const viewCache = new SafeWeakMap<SharedArrayBuffer, Views>()
 
 /** The cached views of `buffer` (created on first use); they may be shorter than the buffer if it has grown since: see refresh. */
 export function viewsFor(buffer: SharedArrayBuffer): Views {
   if (buffer === lastBuffer) return lastViews
   let v = viewCache.get(buffer)
   if (v === undefined) {
-    v = { u8: lastViews.u8, dv: lastViews.dv, len: -1, max: buffer.maxByteLength }
+    v = { u8: lastViews.u8, dv: lastViews.dv, len: -1, max: sabMaxByteLength(buffer) }
     refresh(buffer, v)
     viewCache.set(buffer, v)
   }
@@ -28,10 +30,10 @@ export function viewsFor(buffer: SharedArrayBuffer): Views {
 
 /** Re-reads the buffer's length and rebuilds the views if it has grown. */
 export function refresh(buffer: SharedArrayBuffer, v: Views): void {
-  const len = buffer.byteLength
+  const len = sabByteLength(buffer)
   if (len !== v.len) {
-    v.u8 = new Uint8Array(buffer, 0, len)
-    v.dv = new DataView(buffer, 0, len)
+    v.u8 = new Uint8ArrayCtor(buffer, 0, len)
+    v.dv = new SafeDataView(buffer, 0, len)
     v.len = len
   }
 }
