@@ -64,7 +64,7 @@ const lines = [
   '- Out of memory: Node workers run with `resourceLimits: { maxOldGenerationSizeMb: 32 }`.',
   '- "bridge closed mid-call" closes the bridge while a pool task runs, or (runSync) from inside a host',
   '  function the worker called: the call fails with `BridgeClosedError` at once rather than hanging.',
-  "- A module whose top-level await never settles fails at `startupTimeout` (500 ms here) with a",
+  "- A module whose top-level await never settles fails at `startupTimeout` (3 s here, long enough for a thread to boot on a busy machine) with a",
   '  `TimeoutError` naming it; a call\'s own `timeout` does not count start-up or module loading.',
   '- A module that exports `then` is still called: its namespace is never resolved as a thenable.',
   '- A death with no exit hook (out of memory) is noticed while the host is blocked through',

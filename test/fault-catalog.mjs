@@ -23,7 +23,7 @@ export function faults({ runtime, backend }) {
       : { fault: 'runs out of memory', skip: runtime === 'bun' ? 'Bun ignores resourceLimits' : backend === 'node' ? "Deno's node layer does not apply resourceLimits" : 'web Workers take no heap limit' },
     { fault: 'bridge closed mid-call (run only)', call: ['delay', 5_000, 0], closeMidCall: true, only: 'run', expect: 'BridgeClosedError' },
     { fault: 'bridge closed mid-call by a host function the worker calls (runSync only)', module: 'host-calls.js', call: ['configSync', 'x'], closeFromHost: true, only: 'runSync', expect: 'BridgeClosedError' },
-    { fault: "module's top-level await never settles (startupTimeout 500 ms)", module: 'never-loads.js', call: ['never'], startupTimeout: 500, expect: 'TimeoutError' },
+    { fault: "module's top-level await never settles (startupTimeout 3 s)", module: 'never-loads.js', call: ['never'], startupTimeout: 3_000, expect: 'TimeoutError' },
     { fault: 'module exports a then() that never settles (hostile namespace)', module: 'exports-then.js', call: ['double', 21], expect: 'no error' },
     { fault: 'module is missing', module: 'does-not-exist.js', call: ['anything'], expect: 'ModuleLoadError' },
     { fault: 'module has a syntax error', module: 'syntax-error.js', call: ['broken'], expect: 'ModuleLoadError' },
