@@ -1027,9 +1027,18 @@ describe('built-ins replaced after the codec loaded (issue 13, item 4)', () => {
       const buffer = newBuffer(16) // a fresh buffer: its views are made while the built-ins are replaced
       const end = encodeInto([value, 'ab\ud800'.repeat(20000)], buffer, OFFSET, 1 << 24)
       out = decodeFrom(buffer, OFFSET, end)
+      // and a value it refuses is still named, where it sits
+      for (const bad of [{ 'odd key': new WeakMap() }, { f: () => 1 }]) {
+        try {
+          encodeInto([1, bad], buffer, OFFSET, 1 << 20)
+        } catch (error) {
+          out[out.length] = (error as Error).message
+        }
+      }
     })
     expect(diff(expected, out[0])).toBe(null)
     expect(out[1]).toBe('ab\ud800'.repeat(20000))
+    expect(out.slice(2)).toEqual(['Argument 2, at ["odd key"]: WeakMap could not be cloned', 'Argument 2, at f: function could not be cloned'])
   })
 })
 

@@ -39,10 +39,14 @@ export function liftCallbacks(values: readonly unknown[]): { values: unknown[]; 
   for (let i = 0; i < values.length; i++) {
     const value = values[i]
     if (!CallbackRef.is(value)) continue
-    lifted ??= values.slice()
+    if (lifted === undefined) {
+      lifted = []
+      for (let j = 0; j < values.length; j++) lifted[j] = values[j]
+    }
     lifted[i] = undefined
     callbacks ??= []
-    callbacks.push(i, CallbackRef.idOf(value))
+    callbacks[callbacks.length] = i
+    callbacks[callbacks.length] = CallbackRef.idOf(value)
   }
   return { values: lifted ?? (values as unknown[]), callbacks }
 }

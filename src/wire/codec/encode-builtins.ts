@@ -13,7 +13,7 @@ import {
   ERROR_PROTOS, ObjectProto, StringCtor, Uint8ArrayCtor, VIEW_KIND, arrayBufferByteLength, arrayBufferDetached,
   arrayBufferResizable, dataViewBuffer, dataViewByteLength, dataViewByteOffset, dateGetTime, domExceptionName,
   errorIsError, getOwnPropertyDescriptor, getProto, hasOwn, isArray, isEnumerable, isProxy, isView, mapForEach, mapSize,
-  objectKeys, objectToString, regexpFlags, regexpSource, setForEach, setSize, structuredCloneFn,
+  objectKeys, objectToString, regexpFlags, regexpSource, setForEach, setSize, stringSlice, structuredCloneFn,
   toStringTagSymbol, typedArrayBuffer, typedArrayByteOffset, typedArrayLength, typedArrayTag, type Getter,
 } from './intrinsics.ts'
 import { CallbackRef } from './callback.ts'
@@ -171,7 +171,7 @@ export function encSpecial(o: object): void {
     case '[object Promise]':
     case '[object Generator]':
     case '[object AsyncGenerator]':
-      throw new Uncloneable(tag.slice(8, -1))
+      throw new Uncloneable(stringSlice(tag, 8, -1))
   }
   throw new CodecFallback(`${tag} needs structured clone`)
 }
