@@ -14,6 +14,15 @@ export interface BunBackendOptions {
   readonly env?: Readonly<Record<string, string>>
   /** A name shown in debuggers. */
   readonly name?: string
+  /**
+   * The module each worker starts with, instead of the built-in entry, which is embedded
+   * in this module and needs no file (see "Bundling and deploying" in the README): an
+   * absolute path or a URL of `anythread/web-worker` (`dist/web-worker.js`,
+   * self-contained: it can be copied anywhere), or of a module that imports it. If it does
+   * not load, the first call fails with `WorkerCrashedError` naming it and its error, in
+   * `runSync` as in `run()`.
+   */
+  readonly entry?: string | URL
 }
 
 /**
@@ -36,7 +45,7 @@ export function bunBackend(options: BunBackendOptions = {}): Backend {
   return webBackend({
     name: 'bun',
     present: 'Bun' in globalThis,
-    adapterUrl: import.meta.url,
+    entry: options.entry,
     canUnref: true,
     workerOptions,
     readDebugEnv: () => (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env.ANYTHREAD_DEBUG,

@@ -14,7 +14,8 @@ import type { Backend } from '../src/shared/backend.ts'
 import { toModuleUrl } from '../src/host/modules.ts'
 import { bunBackend } from './bun.ts'
 import { denoBackend } from './deno.ts'
-import { workerEntry } from './entry.ts'
+import { synckitWorker } from './embedded/synckit.ts'
+import { dataUrl } from './entry.ts'
 import { nodeBackend } from './node.ts'
 import { REGISTRY } from './synckit-registry.ts'
 import type { SynckitRegistry } from './synckit-registry.ts'
@@ -46,7 +47,7 @@ export function createSyncFn<T extends AnyFn>(workerPath: URL | string, timeoutO
   let fn = cached.get(url)
   if (fn === undefined) {
     const bridge = createBridge({ backend: runtimeBackend(options.execArgv), ...(options.timeout !== undefined && { timeout: options.timeout }) })
-    const wrapper = bridge.load(workerEntry('synckit-worker', import.meta.url))
+    const wrapper = bridge.load(synckitWorker.text === undefined ? synckitWorker.file : dataUrl('synckit-worker', synckitWorker.text))
     fn = (...args: unknown[]) => wrapper.runSync('call', url, ...args)
     cached.set(url, fn)
   }
