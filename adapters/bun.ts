@@ -1,5 +1,7 @@
 /**
  * `anythread/bun`: the backend on Bun's `Worker`.
+ *
+ * @module anythread/bun
  */
 import type { Backend } from '../src/shared/backend.ts'
 import { webBackend } from './web.ts'

@@ -1,5 +1,7 @@
 /**
  * `anythread/deno`: the backend on Deno's web `Worker`.
+ *
+ * @module anythread/deno
  */
 import type { Backend } from '../src/shared/backend.ts'
 import { webBackend } from './web.ts'

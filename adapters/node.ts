@@ -1,6 +1,8 @@
 /**
  * `anythread/node`: the backend on `node:worker_threads`. Runs on Node.js, and on Deno and
  * Bun through their Node compatibility layers.
+ *
+ * @module anythread/node
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
@@ -39,7 +41,10 @@ export interface NodeBackendOptions {
   readonly entry?: string | URL
 }
 
-/** The options the worker entry reads from `workerData`. */
+/**
+ * The options the worker entry reads from `workerData`.
+ * @internal
+ */
 export interface NodeBoot extends BootData {
   readonly syncStdio: boolean
   /** The `entry` option, for the loader (`node-loader.ts`) to import. */

@@ -8,6 +8,8 @@
  * worker file fails with `ModuleLoadError`; it runs on Node, Deno and Bun (the runtime's
  * own backend is picked); `tsRunner` and `globalShims` are not needed (Deno and Bun load
  * TypeScript themselves) and are ignored.
+ *
+ * @module anythread/synckit
  */
 import { createBridge } from '../src/host/bridge.ts'
 import type { Backend } from '../src/shared/backend.ts'
