@@ -1,5 +1,7 @@
 /**
  * `anythread/bun`: the backend on Bun's `Worker`.
+ *
+ * @module anythread/bun
  */
 import type { Backend } from '../src/shared/backend.ts'
 import { webBackend } from './web.ts'
@@ -14,6 +16,15 @@ export interface BunBackendOptions {
   readonly env?: Readonly<Record<string, string>>
   /** A name shown in debuggers. */
   readonly name?: string
+  /**
+   * The module each worker starts with, instead of the built-in entry, which is embedded
+   * in this module and needs no file (see "Bundling and deploying" in the README): an
+   * absolute path or a URL of `anythread/web-worker` (`dist/web-worker.js`,
+   * self-contained: it can be copied anywhere), or of a module that imports it. If it does
+   * not load, the first call fails with `WorkerCrashedError` naming it and its error, in
+   * `runSync` as in `run()`.
+   */
+  readonly entry?: string | URL
 }
 
 /**
@@ -36,7 +47,7 @@ export function bunBackend(options: BunBackendOptions = {}): Backend {
   return webBackend({
     name: 'bun',
     present: 'Bun' in globalThis,
-    adapterUrl: import.meta.url,
+    entry: options.entry,
     canUnref: true,
     canStopSyncCode: true,
     workerOptions,

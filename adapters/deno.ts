@@ -1,5 +1,7 @@
 /**
  * `anythread/deno`: the backend on Deno's web `Worker`.
+ *
+ * @module anythread/deno
  */
 import type { Backend } from '../src/shared/backend.ts'
 import { webBackend } from './web.ts'
@@ -33,6 +35,15 @@ export interface DenoBackendOptions {
   readonly permissions?: DenoPermissions
   /** A name shown in debuggers. */
   readonly name?: string
+  /**
+   * The module each worker starts with, instead of the built-in entry, which is embedded
+   * in this module and needs no file (see "Bundling and deploying" in the README): an
+   * absolute path or a URL of `anythread/web-worker` (`dist/web-worker.js`,
+   * self-contained: it can be copied anywhere), or of a module that imports it. If it does
+   * not load, the first call fails with `WorkerCrashedError` naming it and its error, in
+   * `runSync` as in `run()`.
+   */
+  readonly entry?: string | URL
 }
 
 declare const Deno: { readonly env: { get(name: string): string | undefined }; unrefTimer(id: number): void } | undefined
@@ -42,7 +53,7 @@ export function denoBackend(options: DenoBackendOptions = {}): Backend {
   return webBackend({
     name: 'deno',
     present: typeof Deno !== 'undefined',
-    adapterUrl: import.meta.url,
+    entry: options.entry,
     // A Deno web Worker cannot be unref'd: the bridge stops it when idle instead.
     canUnref: false,
     canStopSyncCode: false, // denoland/deno#35657

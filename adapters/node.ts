@@ -1,14 +1,18 @@
 /**
  * `anythread/node`: the backend on `node:worker_threads`. Runs on Node.js, and on Deno and
  * Bun through their Node compatibility layers.
+ *
+ * @module anythread/node
  */
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { ResourceLimits } from 'node:worker_threads'
 import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/shared/backend.ts'
 import { debugLogger } from './debug.ts'
-import { workerEntry } from './entry.ts'
 import { isProxy } from './proxy.ts'
+import { nodeLoader, nodeWorker } from './embedded/node.ts'
+import { dataUrl, workerStart } from './entry.ts'
+import type { WorkerStart } from './entry.ts'
 import { receiveMessageSync } from './receive.ts'
 
 /** Options of {@link nodeBackend}: those `node:worker_threads` really has. */
@@ -27,16 +31,30 @@ export interface NodeBackendOptions {
    * returns (and survives the host exiting right after). Default: `true`.
    */
   readonly syncStdio?: boolean
+  /**
+   * The module each worker thread starts with, instead of the built-in entry, which is
+   * embedded in this module and needs no file (see "Bundling and deploying" in the
+   * README): an absolute path or a `file:` URL of `anythread/node-worker`
+   * (`dist/node-worker.js`, self-contained: it can be copied anywhere), or of a module
+   * that imports it. If it does not load, the first call fails with `WorkerCrashedError`
+   * naming it and its error, in `runSync` as in `run()`.
+   */
+  readonly entry?: string | URL
 }
 
-/** The options the worker entry reads from `workerData`. */
+/**
+ * The options the worker entry reads from `workerData`.
+ * @internal
+ */
 export interface NodeBoot extends BootData {
   readonly syncStdio: boolean
+  /** The `entry` option, for the loader (`node-loader.ts`) to import. */
+  readonly entry?: string
 }
 
 /** Creates the `node:worker_threads` backend. */
 export function nodeBackend(options: NodeBackendOptions = {}): Backend {
-  const entry = workerEntry('node-worker', import.meta.url)
+  const start = workerStart('node-worker', nodeWorker, options.entry, nodeLoader)
   const syncStdio = options.syncStdio ?? true
   const log = debugLogger('node', () => process.env.ANYTHREAD_DEBUG)
   return {
@@ -47,8 +65,10 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
     canStopSyncCode: !('deno' in process.versions),
     availableParallelism,
     spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread {
-      const workerData: NodeBoot = { ...boot, syncStdio }
-      const worker = new Worker(entry, {
+      const workerData: NodeBoot = { ...boot, syncStdio, ...(start.entry !== undefined && { entry: start.entry }) }
+      const [filename, how] = startArguments(start)
+      const worker = new Worker(filename, {
+        ...how,
         workerData,
         transferList: [boot.port, boot.reverseDoorbell] as unknown as import('node:worker_threads').MessagePort[],
         ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
@@ -82,6 +102,17 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
     receiveMessageSync,
     isProxy,
   }
+}
+
+/**
+ * What `new Worker()` takes to start `start`: embedded text as a `data:` URL on Node and
+ * Deno, as `eval` code on Bun (whose stacks would print a `data:` URL whole; it runs eval
+ * code as a module from a `blob:` URL); a file as its URL.
+ */
+function startArguments({ name, module }: WorkerStart): [URL | string, { eval?: boolean }] {
+  if (module.text === undefined) return [module.file, {}]
+  if ('bun' in process.versions) return [module.text, { eval: true }]
+  return [new URL(dataUrl(name, module.text)), {}]
 }
 
 /**

@@ -21,7 +21,8 @@ import type { Backend } from '../src/shared/backend.ts'
 import { TimeoutError } from '../src/shared/errors.ts'
 import { bunBackend } from './bun.ts'
 import { denoBackend } from './deno.ts'
-import { workerEntry } from './entry.ts'
+import { synckitWorker } from './embedded/synckit.ts'
+import { dataUrl as entryDataUrl } from './entry.ts'
 import { nodeBackend } from './node.ts'
 import {
   DEFAULT_EXEC_ARGV,
@@ -203,7 +204,8 @@ export function startWorkerThread<T extends AnyFn, R = Awaited<ReturnType<T>>>(
   const specText = JSON.stringify(spec)
   const timeoutMs = typeof timeout === 'number' && !Number.isNaN(timeout) ? Math.max(0, timeout) : undefined
   const bridge = createBridge({ backend: runtimeBackend(workerArgv), ...(timeoutMs !== undefined && { timeout: timeoutMs }) })
-  const wrapper = bridge.load(workerEntry('synckit-worker', import.meta.url))
+  // The wrapper module is embedded in the build, so a bundled app needs no file beside it.
+  const wrapper = bridge.load(synckitWorker.text === undefined ? synckitWorker.file : entryDataUrl('synckit-worker', synckitWorker.text))
   return (...args: unknown[]) => {
     try {
       return wrapper.runSync('call', specText, ...args) as R

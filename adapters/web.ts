@@ -4,8 +4,10 @@
  */
 import type { Backend } from '../src/shared/backend.ts'
 import { debugLogger } from './debug.ts'
-import { workerEntry } from './entry.ts'
 import { isProxy } from './proxy.ts'
+import { webLoader, webWorker } from './embedded/web.ts'
+import { blobUrl, workerStart } from './entry.ts'
+import type { WorkerStart } from './entry.ts'
 import { receiveMessageSync } from './receive.ts'
 import type { BootData, ExitInfo, WorkerThread } from '../src/shared/backend.ts'
 
@@ -14,9 +16,15 @@ interface RuntimeWorker extends Worker {
   unref?(): void
 }
 
-/** Starts a module web Worker that serves `boot`; `options` are passed to the runtime. */
-export function spawnWebWorker(entry: URL, boot: BootData, onExit: (info: ExitInfo) => void, options: object): WorkerThread {
-  const worker = new Worker(entry.href, { type: 'module', ...options }) as RuntimeWorker
+/**
+ * Starts a module web Worker that serves `boot`; `options` are passed to the runtime.
+ * Embedded text starts from a `blob:` URL (Deno and Bun both take one, and print it short
+ * in stacks); the loader gets the user's entry in the boot message.
+ */
+export function spawnWebWorker(start: WorkerStart, boot: BootData, onExit: (info: ExitInfo) => void, options: object): WorkerThread {
+  const { module } = start
+  const url = module.text === undefined ? module.file.href : blobUrl(start.name, module.text)
+  const worker = new Worker(url, { type: 'module', ...options }) as RuntimeWorker
   let ended = false
   const end = (info: ExitInfo): void => {
     if (ended) return
@@ -29,7 +37,8 @@ export function spawnWebWorker(entry: URL, boot: BootData, onExit: (info: ExitIn
     end({ error: event.error ?? new Error(event.message) })
   })
   worker.addEventListener('close', () => end({}))
-  worker.postMessage(boot, [boot.port, boot.reverseDoorbell])
+  const message = start.entry === undefined ? boot : { ...boot, entry: start.entry }
+  worker.postMessage(message, [boot.port, boot.reverseDoorbell])
   return {
     terminate: () => {
       worker.terminate()
@@ -44,8 +53,8 @@ export interface WebBackendSpec {
   readonly name: 'deno' | 'bun'
   /** Whether this is that runtime: the factory throws a clear error elsewhere. */
   readonly present: boolean
-  /** The adapter's `import.meta.url`: the worker entry lives beside it. */
-  readonly adapterUrl: string
+  /** The `entry` option: the module each worker starts with instead of the built-in one. */
+  readonly entry: string | URL | undefined
   /** Whether an idle worker can be unref'd (see `Backend.canUnref`). */
   readonly canUnref: boolean
   /** See `Backend.canStopSyncCode`. */
@@ -63,14 +72,14 @@ export function webBackend(spec: WebBackendSpec): Backend {
   if (!spec.present) {
     throw new Error(`${name}Backend() runs on ${name === 'deno' ? 'Deno' : 'Bun'} only; use nodeBackend() from 'anythread/node' elsewhere`)
   }
-  const entry = workerEntry('web-worker', spec.adapterUrl)
+  const start = workerStart('web-worker', webWorker, spec.entry, webLoader)
   const log = debugLogger(name, spec.readDebugEnv)
   return {
     ...(log && { log }),
     name,
     canUnref: spec.canUnref,
     canStopSyncCode: spec.canStopSyncCode,
-    spawn: (boot, onExit) => spawnWebWorker(entry, boot, onExit, spec.workerOptions),
+    spawn: (boot, onExit) => spawnWebWorker(start, boot, onExit, spec.workerOptions),
     receiveMessageSync,
     isProxy,
     availableParallelism: () => navigator.hardwareConcurrency,

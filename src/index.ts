@@ -2,7 +2,7 @@
  * anythread: call async functions from sync code, on a worker thread, on Node.js, Deno
  * and Bun; and hand work to a thread pool from async code. See the README for a tour.
  *
- * @packageDocumentation
+ * @module anythread
  */
 export { createBridge } from './host/bridge.ts'
 export type { Bridge, BridgeOptions, BridgeStats } from './host/bridge.ts'

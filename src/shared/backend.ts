@@ -11,12 +11,26 @@
  *     and worker-side death hooks (see `WorkerRuntime.onDeath`).
  */
 
-/** What the host hands a new worker. Structured-cloneable; `port` is transferred. */
+/**
+ * A message port as the runtime types it: the global `MessagePort` where the program's
+ * types have one (the DOM library, Deno, Bun, and Node's types, whose global is
+ * `worker_threads.MessagePort`), else the little the backends use. Written so, the public
+ * declarations need no DOM library.
+ * @internal Part of the adapter interface.
+ */
+export type WorkerPort = typeof globalThis extends { MessagePort: { prototype: infer P } }
+  ? P
+  : { postMessage(message: unknown, transfer?: readonly unknown[]): void; close(): void }
+
+/**
+ * What the host hands a new worker. Structured-cloneable; `port` is transferred.
+ * @internal Part of the adapter interface, not of the public API.
+ */
 export interface BootData {
   /** The call channel (a growable SharedArrayBuffer; see `wire/protocol.ts`). */
   readonly buffer: SharedArrayBuffer
   /** The worker's end of the control port: doorbells, cancellations, large payloads. */
-  readonly port: MessagePort
+  readonly port: WorkerPort
   /** The channel for calls back into the host (`fromThread`); see `wire/reverse-channel.ts`. */
   readonly reverse: SharedArrayBuffer
   /**
@@ -24,20 +38,26 @@ export interface BootData {
    * of its own: the control port must stay free of listeners, or Deno would deliver its
    * messages to the event loop instead of to a blocked host's synchronous read.
    */
-  readonly reverseDoorbell: MessagePort
+  readonly reverseDoorbell: WorkerPort
   /** How long the worker polls for the next call before parking, in microseconds. */
   readonly workerSpinMicros: number
   /** Largest payload carried in shared memory; larger ones use the port. */
   readonly maxInlineBytes: number
 }
 
-/** How a worker ended, as the runtime reported it on the host's event loop. */
+/**
+ * How a worker ended, as the runtime reported it on the host's event loop.
+ * @internal Part of the adapter interface.
+ */
 export interface ExitInfo {
   readonly exitCode?: number
   readonly error?: unknown
 }
 
-/** A running worker thread, as the host sees it. */
+/**
+ * A running worker thread, as the host sees it.
+ * @internal Part of the adapter interface.
+ */
 export interface WorkerThread {
   /** Stops the thread. Safe to call more than once. */
   terminate(): void
@@ -50,7 +70,11 @@ export interface WorkerThread {
   alive?(): boolean
 }
 
-/** A runtime backend: `nodeBackend()`, `denoBackend()`, `bunBackend()`. */
+/**
+ * A runtime backend, made by `nodeBackend()` (`anythread/node`), `denoBackend()`
+ * (`anythread/deno`) or `bunBackend()` (`anythread/bun`) and passed to `createBridge`.
+ * Its methods are the adapter interface, internal to anythread.
+ */
 export interface Backend {
   /** Short name for messages and statistics: `node`, `deno`, `bun`. */
   readonly name: string
@@ -65,15 +89,30 @@ export interface Backend {
    * ends; the bridge counts it in `stats().runawayThreads`. Default: true.
    */
   readonly canStopSyncCode?: boolean
-  /** Starts a worker. `onExit` runs on the host's event loop when the worker ends. */
+  /**
+   * Starts a worker. `onExit` runs on the host's event loop when the worker ends.
+   * @internal
+   */
   spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread
-  /** Takes the next message queued on `port` without waiting, or `undefined`. */
-  receiveMessageSync(port: MessagePort): { message: unknown } | undefined
-  /** How many threads can run in parallel here (the pool's default `maxThreads`). */
+  /**
+   * Takes the next message queued on `port` without waiting, or `undefined`.
+   * @internal
+   */
+  receiveMessageSync(port: WorkerPort): { message: unknown } | undefined
+  /**
+   * How many threads can run in parallel here (the pool's default `maxThreads`).
+   * @internal
+   */
   availableParallelism?(): number
-  /** Writes a debug line to stderr; set by the adapters when `ANYTHREAD_DEBUG=1`. */
+  /**
+   * Writes a debug line to stderr; set by the adapters when `ANYTHREAD_DEBUG=1`.
+   * @internal
+   */
   log?(message: string): void
-  /** Makes a timer not keep the process alive (runtimes whose timers are plain numbers). */
+  /**
+   * Makes a timer not keep the process alive (runtimes whose timers are plain numbers).
+   * @internal
+   */
   unrefTimer?(timer: unknown): void
   /**
    * Whether `value` is a Proxy. The language cannot tell (a Proxy is made to be
@@ -85,10 +124,13 @@ export interface Backend {
   isProxy?(value: object): boolean
 }
 
-/** What an adapter's worker entry supplies to the runtime-neutral serve loop. */
+/**
+ * What an adapter's worker entry supplies to the runtime-neutral serve loop.
+ * @internal Part of the adapter interface.
+ */
 export interface WorkerRuntime {
   /** Takes the next message queued on `port` without waiting, or `undefined`. */
-  receiveMessageSync(port: MessagePort): { message: unknown } | undefined
+  receiveMessageSync(port: WorkerPort): { message: unknown } | undefined
   /**
    * Registers `hook` to run synchronously when this thread is about to die: on exit,
    * on an uncaught exception or unhandled rejection (the hook gets the error), on

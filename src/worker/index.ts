@@ -3,6 +3,8 @@
  *
  * A worker module needs none of this to be callable; its exports are called as they are.
  * Import these when a long call should notice that its caller gave up.
+ *
+ * @module anythread/worker
  */
 import { CALLBACK_ID, markTransfer, tracker } from './state.ts'
 
