@@ -14,7 +14,10 @@ export function entryDidNotLoad(boot: BootData, entry: string, cause: unknown): 
   const reason = errorMessage(cause).replace(/\s*imported from \/?(data|blob):\S*/g, '')
   const error = new Error(`the worker entry ${entry} did not load: ${reason}`)
   if (cause instanceof Error && typeof cause.stack === 'string') {
-    error.stack = `Error: ${error.message}\n${cause.stack.split('\n').filter((line) => /^\s+at /.test(line)).join('\n')}`
+    error.stack = `Error: ${error.message}\n${cause.stack
+      .split('\n')
+      .filter((line) => /^\s+at /.test(line))
+      .join('\n')}`
   }
   report(boot, error)
 }
@@ -22,7 +25,12 @@ export function entryDidNotLoad(boot: BootData, entry: string, cause: unknown): 
 /** Reports an entry that loaded but never started serving (not anythread's entry); true if so. */
 export function entryIsNotServing(boot: BootData, entry: string): boolean {
   if (!new Channel(boot.buffer).booting) return false
-  report(boot, new Error(`the worker entry ${entry} loaded but did not start serving: it must be anythread's worker entry (anythread/node-worker, anythread/web-worker) or a module that imports it`))
+  report(
+    boot,
+    new Error(
+      `the worker entry ${entry} loaded but did not start serving: it must be anythread's worker entry (anythread/node-worker, anythread/web-worker) or a module that imports it`,
+    ),
+  )
   return true
 }
 

@@ -35,7 +35,11 @@ serve(boot, {
  * the host blocks; write to the descriptor instead so output keeps its place.
  */
 function writeStraightThrough(stream: NodeJS.WriteStream, fd: number): void {
-  const write = (chunk: string | Uint8Array, encoding?: BufferEncoding | ((error?: Error | null) => void), callback?: (error?: Error | null) => void): boolean => {
+  const write = (
+    chunk: string | Uint8Array,
+    encoding?: BufferEncoding | ((error?: Error | null) => void),
+    callback?: (error?: Error | null) => void,
+  ): boolean => {
     if (typeof encoding === 'function') callback = encoding
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? encoding : 'utf8') : chunk
     writeFully(fd, bytes)

@@ -23,19 +23,7 @@ export type Syncify<T extends AnyFn> = (...args: Parameters<T>) => Awaited<Retur
 export type ValueOf<T> = T[keyof T]
 
 /** The encodings a stream chunk can carry (Node's `BufferEncoding`). */
-export type StdioEncoding =
-  | 'ascii'
-  | 'utf8'
-  | 'utf-8'
-  | 'utf16le'
-  | 'utf-16le'
-  | 'ucs2'
-  | 'ucs-2'
-  | 'base64'
-  | 'base64url'
-  | 'latin1'
-  | 'binary'
-  | 'hex'
+export type StdioEncoding = 'ascii' | 'utf8' | 'utf-8' | 'utf16le' | 'utf-16le' | 'ucs2' | 'ucs-2' | 'base64' | 'base64url' | 'latin1' | 'binary' | 'hex'
 
 export interface MainToWorkerMessage<T extends unknown[]> {
   id: number
@@ -449,7 +437,8 @@ export const generateGlobals = (workerPath: string, globalShims: GlobalShim[], t
   return _generateGlobals(
     globalShims.map((shim) => {
       const url = resolveFrom(shim.moduleName, workerPath, 'import')
-      if (url === undefined) throw Object.assign(new Error(`Cannot find package '${shim.moduleName}' imported from ${workerPath}`), { code: 'ERR_MODULE_NOT_FOUND' })
+      if (url === undefined)
+        throw Object.assign(new Error(`Cannot find package '${shim.moduleName}' imported from ${workerPath}`), { code: 'ERR_MODULE_NOT_FOUND' })
       return { ...shim, moduleName: url }
     }),
     'import',

@@ -27,11 +27,12 @@ async function load(spec: WorkerSpec): Promise<Fn> {
   try {
     for (const shim of spec.shims) await installShim(shim, spec.path)
     if (spec.load === 'require') (await requireFrom(spec.path))(spec.path)
-    else await importBoxed(url).catch(async (error: unknown) => {
-      if (spec.tsxApi === undefined || (error as { code?: unknown } | null)?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error
-      const api = (await import(spec.tsxApi)) as { tsImport(url: string, parent: string): Promise<unknown> }
-      await api.tsImport(url, import.meta.url)
-    })
+    else
+      await importBoxed(url).catch(async (error: unknown) => {
+        if (spec.tsxApi === undefined || (error as { code?: unknown } | null)?.code !== 'ERR_UNKNOWN_FILE_EXTENSION') throw error
+        const api = (await import(spec.tsxApi)) as { tsImport(url: string, parent: string): Promise<unknown> }
+        await api.tsImport(url, import.meta.url)
+      })
   } catch (cause) {
     // Named so the host revives it as a ModuleLoadError, as for any other worker module.
     const error = new Error(`Cannot load worker module ${spec.path}: ${errorMessage(cause)}`, { cause: portable(cause) })

@@ -174,7 +174,14 @@ export function startWorkerThread<T extends AnyFn, R = Awaited<ReturnType<T>>>(
       if (runtime === 'node') throw new Error('No ts runner specified, ts worker path is not supported')
     } else if (
       runtime === 'node' &&
-      ([TsRunner.EsbuildRegister, TsRunner.EsbuildRunner, ...(TS_ESM_PARTIAL_SUPPORTED ? [TsRunner.OXC, TsRunner.SWC] : []), ...(tsxSupported ? [] : [TsRunner.TSX])] as string[]).includes(runner)
+      (
+        [
+          TsRunner.EsbuildRegister,
+          TsRunner.EsbuildRunner,
+          ...(TS_ESM_PARTIAL_SUPPORTED ? [TsRunner.OXC, TsRunner.SWC] : []),
+          ...(tsxSupported ? [] : [TsRunner.TSX]),
+        ] as string[]
+      ).includes(runner)
     ) {
       throw new Error(
         `${runner} is not supported for ${ext} files yet` +

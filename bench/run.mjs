@@ -64,7 +64,14 @@ function runCell(cell, quick, dist, scenarios) {
   const started = performance.now()
   return new Promise((resolve) => {
     const child = spawn(command, args, {
-      env: { ...process.env, ANYTHREAD_DIST: dist, ANYTHREAD_BACKEND: cell.backend, BENCH_QUICK: quick ? '1' : '0', BENCH_SCENARIOS: scenarios.join(','), NO_COLOR: '1' },
+      env: {
+        ...process.env,
+        ANYTHREAD_DIST: dist,
+        ANYTHREAD_BACKEND: cell.backend,
+        BENCH_QUICK: quick ? '1' : '0',
+        BENCH_SCENARIOS: scenarios.join(','),
+        NO_COLOR: '1',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     const outcome = { cell: name, records: [], strayStdout: [], stderr: '', problems: [], exitCode: null, signal: null }
@@ -153,7 +160,9 @@ async function main() {
   const selected = cells.filter((c) => options.only.length === 0 || options.only.includes(`${c.runtime}/${c.backend}`))
   const info = machine()
   const started = performance.now()
-  log(`anythread bench: ${options.quick ? 'quick' : 'full'} run of ${selected.length} cell(s) on ${info.cores} x ${info.cpu}, load ${info.loadAverageAtStart.join(' ')}`)
+  log(
+    `anythread bench: ${options.quick ? 'quick' : 'full'} run of ${selected.length} cell(s) on ${info.cores} x ${info.cpu}, load ${info.loadAverageAtStart.join(' ')}`,
+  )
 
   // Every cell measures the same build, even if dist/ is rebuilt meanwhile (tsup wipes
   // it first, so a cell starting mid-build would not even find it): a private copy.

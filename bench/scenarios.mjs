@@ -8,27 +8,8 @@
 import os from 'node:os'
 import { pathToFileURL } from 'node:url'
 import { startFloor } from './lib/floor.mjs'
-import {
-  closePool,
-  coldSynckitCopies,
-  describeError,
-  poolPeerNames,
-  startPoolPeer,
-  startSynckit,
-  synckitFactory,
-  withDeadline,
-} from './lib/peers.mjs'
-import {
-  checkMainThreadCpu,
-  forceGc,
-  mainThreadCpuNs,
-  now,
-  processCpuNs,
-  round,
-  rss,
-  runtime,
-  runtimeVersion,
-} from './lib/runtime.mjs'
+import { closePool, coldSynckitCopies, describeError, poolPeerNames, startPoolPeer, startSynckit, synckitFactory, withDeadline } from './lib/peers.mjs'
+import { checkMainThreadCpu, forceGc, mainThreadCpuNs, now, processCpuNs, round, rss, runtime, runtimeVersion } from './lib/runtime.mjs'
 import { median, quantile } from './lib/stats.mjs'
 
 /** run.mjs passes a snapshot of dist/ taken at its start; run directly, ../dist is used. */
@@ -43,10 +24,46 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Sizes of each scenario; the quick run only checks that everything works. */
 const SIZE = quick
-  ? { b1Calls: 2_000, b1Rounds: 1, b2Rounds: 1, b2StringOps: 200, b2BytesOps: 20, b3Samples: 3, b4Samples: 1, b5Calls: 100_000,
-      c1Callbacks: 2_000, c1Rounds: 1, c1WarmMs: 100, c2Calls: 2_000, c2Rounds: 1, p1Tasks: 5_000, p1Rounds: 1, p2Tasks: 1_000, p2Rounds: 1, poolWarmMs: 100 }
-  : { b1Calls: 20_000, b1Rounds: 4, b2Rounds: 2, b2StringOps: 2_000, b2BytesOps: 200, b3Samples: 10, b4Samples: 3, b5Calls: 1_000_000,
-      c1Callbacks: 16_000, c1Rounds: 2, c1WarmMs: 200, c2Calls: 20_000, c2Rounds: 4, p1Tasks: 100_000, p1Rounds: 5, p2Tasks: 20_000, p2Rounds: 5, poolWarmMs: 300 }
+  ? {
+      b1Calls: 2_000,
+      b1Rounds: 1,
+      b2Rounds: 1,
+      b2StringOps: 200,
+      b2BytesOps: 20,
+      b3Samples: 3,
+      b4Samples: 1,
+      b5Calls: 100_000,
+      c1Callbacks: 2_000,
+      c1Rounds: 1,
+      c1WarmMs: 100,
+      c2Calls: 2_000,
+      c2Rounds: 1,
+      p1Tasks: 5_000,
+      p1Rounds: 1,
+      p2Tasks: 1_000,
+      p2Rounds: 1,
+      poolWarmMs: 100,
+    }
+  : {
+      b1Calls: 20_000,
+      b1Rounds: 4,
+      b2Rounds: 2,
+      b2StringOps: 2_000,
+      b2BytesOps: 200,
+      b3Samples: 10,
+      b4Samples: 3,
+      b5Calls: 1_000_000,
+      c1Callbacks: 16_000,
+      c1Rounds: 2,
+      c1WarmMs: 200,
+      c2Calls: 20_000,
+      c2Rounds: 4,
+      p1Tasks: 100_000,
+      p1Rounds: 5,
+      p2Tasks: 20_000,
+      p2Rounds: 5,
+      poolWarmMs: 300,
+    }
 
 /** P1/P2: every pool (ours and the peers) gets this many threads, the machine's available parallelism. */
 const POOL_THREADS = Math.max(1, os.availableParallelism?.() ?? navigator.hardwareConcurrency ?? 2)
@@ -65,8 +82,7 @@ const progress = (message) => emit({ type: 'progress', message })
  */
 function result({ scenario, metric, unit, ours, peer, better = 'lower', target, check, details }) {
   const peerValue = peer?.value
-  const ratio =
-    peerValue === undefined ? null : better === 'lower' ? peerValue / ours : ours / peerValue
+  const ratio = peerValue === undefined ? null : better === 'lower' ? peerValue / ours : ours / peerValue
   const met = check ? check({ ours, ratio }) : null
   emit({
     type: 'result',

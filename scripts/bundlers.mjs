@@ -28,16 +28,86 @@ const runtimes = { node, deno, bun }
  * from it, and how to run the copy, on which runtimes.
  */
 const smokes = [
-  { name: 'esbuild-esm', what: 'esbuild --bundle --platform=node --format=esm', build: [...node, 'esbuild.mjs', 'esm'], output: 'out', run: ['node', 'deno', 'bun'], main: 'main.js' },
-  { name: 'esbuild-cjs', what: 'esbuild --bundle --platform=node --format=cjs', build: [...node, 'esbuild.mjs', 'cjs'], output: 'out', run: ['node', 'bun'], main: 'main.js' },
-  { name: 'tsup', what: 'tsup (esbuild), noExternal: everything', build: [...node, 'node_modules/tsup/dist/cli-default.js', '--silent'], output: 'out', run: ['node'], main: 'main.js' },
-  { name: 'rollup', what: 'Rollup + @rollup/plugin-node-resolve, everything inlined', build: [...node, 'node_modules/rollup/dist/bin/rollup', '-c', '--silent'], output: 'out', run: ['node', 'deno', 'bun'], main: 'main.js' },
-  { name: 'vite-ssr', what: 'Vite SSR build, ssr.noExternal: true', build: [...node, 'node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], output: 'out', run: ['node', 'deno', 'bun'], main: 'main.js' },
-  { name: 'webpack', what: 'webpack 5, target node, ES module output', build: [...node, '--input-type=module', '-e', webpackRunner()], output: 'out', run: ['node', 'deno', 'bun'], main: 'main.js' },
-  { name: 'nft', what: '@vercel/nft trace of main.js and its worker modules, traced files copied', build: [...node, 'nft.mjs', 'traced'], output: 'traced', run: ['node'], main: 'main.js' },
-  { name: 'bun-build', what: 'bun build --target=bun', build: [...bun, 'build', 'main.js', 'tasks.js', 'sync-worker.js', '--target=bun', '--outdir=out'], output: 'out', run: ['bun'], main: 'main.js' },
-  { name: 'bun-compile', what: 'bun build --compile (one executable)', build: [...bun, 'build', '--compile', 'main.js', 'tasks.js', 'sync-worker.js', '--outfile=app'], output: 'app', run: ['binary'], main: 'app' },
-  { name: 'deno-bundle', what: 'deno bundle (esbuild inside Deno; fetches esbuild from npm once)', build: [deno[0], 'bundle', '--quiet', '--platform=deno', '--outdir=out', 'main.js', 'tasks.js', 'sync-worker.js'], output: 'out', run: ['deno', 'node'], main: 'main.js' },
+  {
+    name: 'esbuild-esm',
+    what: 'esbuild --bundle --platform=node --format=esm',
+    build: [...node, 'esbuild.mjs', 'esm'],
+    output: 'out',
+    run: ['node', 'deno', 'bun'],
+    main: 'main.js',
+  },
+  {
+    name: 'esbuild-cjs',
+    what: 'esbuild --bundle --platform=node --format=cjs',
+    build: [...node, 'esbuild.mjs', 'cjs'],
+    output: 'out',
+    run: ['node', 'bun'],
+    main: 'main.js',
+  },
+  {
+    name: 'tsup',
+    what: 'tsup (esbuild), noExternal: everything',
+    build: [...node, 'node_modules/tsup/dist/cli-default.js', '--silent'],
+    output: 'out',
+    run: ['node'],
+    main: 'main.js',
+  },
+  {
+    name: 'rollup',
+    what: 'Rollup + @rollup/plugin-node-resolve, everything inlined',
+    build: [...node, 'node_modules/rollup/dist/bin/rollup', '-c', '--silent'],
+    output: 'out',
+    run: ['node', 'deno', 'bun'],
+    main: 'main.js',
+  },
+  {
+    name: 'vite-ssr',
+    what: 'Vite SSR build, ssr.noExternal: true',
+    build: [...node, 'node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'],
+    output: 'out',
+    run: ['node', 'deno', 'bun'],
+    main: 'main.js',
+  },
+  {
+    name: 'webpack',
+    what: 'webpack 5, target node, ES module output',
+    build: [...node, '--input-type=module', '-e', webpackRunner()],
+    output: 'out',
+    run: ['node', 'deno', 'bun'],
+    main: 'main.js',
+  },
+  {
+    name: 'nft',
+    what: '@vercel/nft trace of main.js and its worker modules, traced files copied',
+    build: [...node, 'nft.mjs', 'traced'],
+    output: 'traced',
+    run: ['node'],
+    main: 'main.js',
+  },
+  {
+    name: 'bun-build',
+    what: 'bun build --target=bun',
+    build: [...bun, 'build', 'main.js', 'tasks.js', 'sync-worker.js', '--target=bun', '--outdir=out'],
+    output: 'out',
+    run: ['bun'],
+    main: 'main.js',
+  },
+  {
+    name: 'bun-compile',
+    what: 'bun build --compile (one executable)',
+    build: [...bun, 'build', '--compile', 'main.js', 'tasks.js', 'sync-worker.js', '--outfile=app'],
+    output: 'app',
+    run: ['binary'],
+    main: 'app',
+  },
+  {
+    name: 'deno-bundle',
+    what: 'deno bundle (esbuild inside Deno; fetches esbuild from npm once)',
+    build: [deno[0], 'bundle', '--quiet', '--platform=deno', '--outdir=out', 'main.js', 'tasks.js', 'sync-worker.js'],
+    output: 'out',
+    run: ['deno', 'node'],
+    main: 'main.js',
+  },
   {
     name: 'deno-compile',
     what: 'deno compile (one executable)',
@@ -46,7 +116,10 @@ const smokes = [
     run: ['binary'],
     main: 'app',
     // deno compile downloads its runtime (denort) from dl.deno.land, outside npm.
-    skipIf: (output) => /dl\.deno\.land/.test(output) && /error sending request|dns error|Connect/i.test(output) && 'deno compile downloads denort from dl.deno.land, which this machine cannot reach',
+    skipIf: (output) =>
+      /dl\.deno\.land/.test(output) &&
+      /error sending request|dns error|Connect/i.test(output) &&
+      'deno compile downloads denort from dl.deno.land, which this machine cannot reach',
   },
 ]
 
@@ -143,10 +216,17 @@ for (const smoke of smokes) {
   for (const runtime of smoke.run) {
     const command = runtime === 'binary' ? [join(deployed, smoke.main)] : runtime === 'deno' ? [...deno, smoke.main] : [...runtimes[runtime], smoke.main]
     const result = sh(command[0], command.slice(1), { cwd: deployed, timeout: 60_000, env: { ANYTHREAD_DEBUG: '' } })
-    const lines = result.stdout.trim().split('\n').map((line) => line.trim())
+    const lines = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => line.trim())
     const ok = result.status === 0 && expected.every((line, i) => lines[i] === line) && lines.length === expected.length
-    const note = ok ? '' : `exit ${result.status ?? result.signal}; stdout ${JSON.stringify(result.stdout.slice(0, 400))}; stderr ${JSON.stringify(result.stderr.slice(0, 800))}`
-    console.log(`  ${ok ? '✓' : '✗'} ${runtime}: $ ${runtime === 'binary' ? `./${smoke.main}` : `${runtime} ${runtime === 'deno' ? 'run -A ' : ''}${smoke.main}`} (${result.seconds.toFixed(1)} s)${ok ? '' : `\n    ${note}`}`)
+    const note = ok
+      ? ''
+      : `exit ${result.status ?? result.signal}; stdout ${JSON.stringify(result.stdout.slice(0, 400))}; stderr ${JSON.stringify(result.stderr.slice(0, 800))}`
+    console.log(
+      `  ${ok ? '✓' : '✗'} ${runtime}: $ ${runtime === 'binary' ? `./${smoke.main}` : `${runtime} ${runtime === 'deno' ? 'run -A ' : ''}${smoke.main}`} (${result.seconds.toFixed(1)} s)${ok ? '' : `\n    ${note}`}`,
+    )
     if (ok && result.stderr.trim()) console.log(result.stderr.trim().replace(/^/gm, '    stderr | '))
     rows.push({ smoke, runtime, ok, note, build: built.seconds, run: result.seconds })
   }
@@ -165,7 +245,9 @@ console.log('\nBundler smoke builds (built from the packed package, run from a c
 console.log('  smoke          runtime   build    run')
 for (const row of rows) {
   const mark = row.skipped ? '-' : row.ok ? '✓' : '✗'
-  console.log(`  ${mark} ${row.smoke.name.padEnd(12)} ${row.runtime.padEnd(8)} ${row.build.toFixed(1).padStart(5)} s ${row.run === undefined ? '     -' : `${row.run.toFixed(1).padStart(4)} s`}${row.skipped ? `  skipped: ${row.skipped}` : ''}`)
+  console.log(
+    `  ${mark} ${row.smoke.name.padEnd(12)} ${row.runtime.padEnd(8)} ${row.build.toFixed(1).padStart(5)} s ${row.run === undefined ? '     -' : `${row.run.toFixed(1).padStart(4)} s`}${row.skipped ? `  skipped: ${row.skipped}` : ''}`,
+  )
 }
 const failed = rows.filter((row) => !row.ok).length
 const skipped = rows.filter((row) => row.skipped).length

@@ -80,10 +80,13 @@ describe('package exports: package.json, deno.json and tsup.config.ts agree', ()
       expect(typed.has(name!) || worker, `package.json "${subpath}" points at dist/${name}, which tsup.config.ts does not build with types`).toBe(true)
       exported.add(name!)
     }
-    expect([...typed.keys()].filter((name) => !exported.has(name)), 'tsup entries built with types but exported by no package.json subpath').toEqual([])
+    expect(
+      [...typed.keys()].filter((name) => !exported.has(name)),
+      'tsup entries built with types but exported by no package.json subpath',
+    ).toEqual([])
   })
 
-  it("each deno.json export is the TypeScript source tsup builds for that subpath", async () => {
+  it('each deno.json export is the TypeScript source tsup builds for that subpath', async () => {
     const { all } = await tsupEntries()
     for (const subpath of denoSubpaths) {
       const file = targets(pkg.exports[subpath])[0]

@@ -20,7 +20,6 @@ function step(title, command, args, env = {}) {
   return { ok: result.status === 0, seconds, status: result.status ?? result.signal }
 }
 
-const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx'
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 for (const [title, command, args] of [
   ['unit tests (src/ and the package manifests, no build)', npm, ['run', 'test:unit', '--silent']],
@@ -51,14 +50,12 @@ for (const cell of testCells) {
   }
   // Node cells name their exact version (the machine's Node for `node`, nodeNN for the others).
   const on = cell.runtime.startsWith('node') ? `Node ${spawnSync(command, ['--version'], { encoding: 'utf8' }).stdout?.trim()}` : cell.runtime
-  const result = step(`cell ${name}: ${cell.backend} backend on ${on}`, command, [
-    ...prefix,
-    'node_modules/vitest/vitest.mjs',
-    'run',
-    '--reporter=default',
-    '--reporter=json',
-    `--outputFile.json=${report}`,
-  ], { ANYTHREAD_BACKEND: cell.backend })
+  const result = step(
+    `cell ${name}: ${cell.backend} backend on ${on}`,
+    command,
+    [...prefix, 'node_modules/vitest/vitest.mjs', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`],
+    { ANYTHREAD_BACKEND: cell.backend },
+  )
   let counts = { passed: 0, failed: 0, skipped: 0 }
   try {
     const json = JSON.parse(readFileSync(report, 'utf8'))
@@ -76,7 +73,11 @@ for (const row of rows) {
     `  ${row.ok ? '✓' : '✗'} ${row.name.padEnd(12)} ${String(row.passed).padStart(6)}  ${String(row.failed).padStart(6)}  ${String(row.skipped).padStart(7)}  ${row.seconds}s`,
   )
 }
-const total = rows.reduce((sum, row) => ({ passed: sum.passed + row.passed, failed: sum.failed + row.failed, skipped: sum.skipped + row.skipped }), { passed: 0, failed: 0, skipped: 0 })
+const total = rows.reduce((sum, row) => ({ passed: sum.passed + row.passed, failed: sum.failed + row.failed, skipped: sum.skipped + row.skipped }), {
+  passed: 0,
+  failed: 0,
+  skipped: 0,
+})
 const failedCells = rows.filter((row) => !row.ok).length
 console.log(`\n${total.passed} passed, ${total.failed + (failedCells > 0 && total.failed === 0 ? failedCells : 0)} failed, ${total.skipped} skipped`)
 process.exit(failedCells === 0 && rows.length > 0 ? 0 : 1)

@@ -52,13 +52,20 @@ describe(`callbacks beside a transfer list (the structured-clone path) (${runtim
     expect(data.byteLength).toBe(0) // transferred, not copied
     const lookalike = { [OLD_MARKER]: 1 }
     const more = bytes()
-    expect(handle.with({ transfer: [more.buffer] }).runSync('callEach', more, lookalike)).toEqual([JSON.stringify({ 0: 5, 1: 6, 2: 7 }), JSON.stringify(lookalike)])
+    expect(handle.with({ transfer: [more.buffer] }).runSync('callEach', more, lookalike)).toEqual([
+      JSON.stringify({ 0: 5, 1: 6, 2: 7 }),
+      JSON.stringify(lookalike),
+    ])
   })
 
   it('run: the callback still works and the bytes move', async () => {
     const seen: number[] = []
     const data = bytes()
-    expect(await hostCalls().with({ transfer: [data.buffer] }).run('progressWithBytesAsync', data, (b: number) => void seen.push(b))).toBe(3)
+    expect(
+      await hostCalls()
+        .with({ transfer: [data.buffer] })
+        .run('progressWithBytesAsync', data, (b: number) => void seen.push(b)),
+    ).toBe(3)
     expect(seen).toEqual([5, 6, 7])
     expect(data.byteLength).toBe(0)
   })

@@ -1,6 +1,6 @@
 /** Test helpers: what a function threw, what a promise rejected with (failing if neither). */
 
-// biome-ignore lint: tests inspect arbitrary error shapes.
+// Returns `any`: tests inspect arbitrary error shapes.
 export function thrown(fn: () => unknown): any {
   try {
     fn()
@@ -10,7 +10,6 @@ export function thrown(fn: () => unknown): any {
   throw new Error('expected a throw')
 }
 
-// biome-ignore lint: tests inspect arbitrary error shapes.
 export async function rejection(promise: Promise<unknown>): Promise<any> {
   try {
     await promise

@@ -38,11 +38,14 @@ describe(`values cross like structuredClone carries them (${runtime}/${backendNa
 
   it('a Proxy never runs its traps on the way', () => {
     const trapped: string[] = []
-    const spy = new Proxy({ a: 1 }, {
-      getPrototypeOf: (target) => (trapped.push('getPrototypeOf'), Reflect.getPrototypeOf(target)),
-      ownKeys: (target) => (trapped.push('ownKeys'), Reflect.ownKeys(target)),
-      get: (target, key, receiver) => (trapped.push(`get ${String(key)}`), Reflect.get(target, key, receiver)),
-    })
+    const spy = new Proxy(
+      { a: 1 },
+      {
+        getPrototypeOf: (target) => (trapped.push('getPrototypeOf'), Reflect.getPrototypeOf(target)),
+        ownKeys: (target) => (trapped.push('ownKeys'), Reflect.ownKeys(target)),
+        get: (target, key, receiver) => (trapped.push(`get ${String(key)}`), Reflect.get(target, key, receiver)),
+      },
+    )
     expect(thrown(() => tasks().runSync('echo', spy)).name).toBe('DataCloneError')
     expect(trapped).toEqual([])
   })

@@ -26,7 +26,6 @@ function rt<T>(value: T): T {
   return out[0] as T
 }
 
-
 const objTag = (v: unknown) => Object.prototype.toString.call(v)
 
 /**
@@ -127,9 +126,33 @@ describe('primitives', () => {
   })
 
   it('round-trips numbers exactly, including -0, NaN and infinities', () => {
-    const nums = [0, -0, 1, -1, 127, 128, 255, 256, -128, 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1,
-      2 ** 53, -(2 ** 53), 1.5, -1.5, 0.1, Math.PI, Number.MAX_VALUE, Number.MIN_VALUE, Number.EPSILON,
-      NaN, Infinity, -Infinity]
+    const nums = [
+      0,
+      -0,
+      1,
+      -1,
+      127,
+      128,
+      255,
+      256,
+      -128,
+      2 ** 31 - 1,
+      -(2 ** 31),
+      2 ** 31,
+      -(2 ** 31) - 1,
+      2 ** 53,
+      -(2 ** 53),
+      1.5,
+      -1.5,
+      0.1,
+      Math.PI,
+      Number.MAX_VALUE,
+      Number.MIN_VALUE,
+      Number.EPSILON,
+      NaN,
+      Infinity,
+      -Infinity,
+    ]
     const out = roundTrip(nums)
     expect(out.length).toBe(nums.length)
     nums.forEach((n, i) => expect(Object.is(out[i], n)).toBe(true))
@@ -142,8 +165,20 @@ describe('primitives', () => {
   })
 
   it('round-trips bigints of any size and sign', () => {
-    const bigs = [0n, 1n, -1n, 255n, 2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n, 2n ** 64n, -(2n ** 64n),
-      2n ** 200n + 12345n, -(3n ** 300n), BigInt('0x' + 'f'.repeat(1000))]
+    const bigs = [
+      0n,
+      1n,
+      -1n,
+      255n,
+      2n ** 63n - 1n,
+      -(2n ** 63n),
+      2n ** 64n - 1n,
+      2n ** 64n,
+      -(2n ** 64n),
+      2n ** 200n + 12345n,
+      -(3n ** 300n),
+      BigInt('0x' + 'f'.repeat(1000)),
+    ]
     const out = roundTrip(bigs)
     bigs.forEach((b, i) => {
       expect(typeof out[i]).toBe('bigint')
@@ -152,16 +187,43 @@ describe('primitives', () => {
   })
 
   it('round-trips strings: empty, ascii, latin1, non-latin1, astral, BOM', () => {
-    const strs = ['', 'a', 'abc', 'hello', 'é', 'ÿ\u0000\u0080', 'x'.repeat(47), 'x'.repeat(48), 'x'.repeat(49),
-      'é'.repeat(255), 'é'.repeat(256), '日本語', 'a日', '😀', 'a😀b'.repeat(100), '\ufeff', '\ufeffstart',
-      'z'.repeat(1000) + 'é', '\u0000'.repeat(10)]
+    const strs = [
+      '',
+      'a',
+      'abc',
+      'hello',
+      'é',
+      'ÿ\u0000\u0080',
+      'x'.repeat(47),
+      'x'.repeat(48),
+      'x'.repeat(49),
+      'é'.repeat(255),
+      'é'.repeat(256),
+      '日本語',
+      'a日',
+      '😀',
+      'a😀b'.repeat(100),
+      '\ufeff',
+      '\ufeffstart',
+      'z'.repeat(1000) + 'é',
+      '\u0000'.repeat(10),
+    ]
     const out = roundTrip(strs)
     strs.forEach((s, i) => expect(out[i]).toBe(s))
   })
 
   it('round-trips lone surrogates exactly', () => {
-    const strs = ['\ud800', '\udc00', 'a\ud800b', 'x\udfff', '\ud83d', '😀\ud83d', 'é\udc00'.repeat(40),
-      'a'.repeat(100) + '\ud800' + 'b'.repeat(100), '\udc00\ud800']
+    const strs = [
+      '\ud800',
+      '\udc00',
+      'a\ud800b',
+      'x\udfff',
+      '\ud83d',
+      '😀\ud83d',
+      'é\udc00'.repeat(40),
+      'a'.repeat(100) + '\ud800' + 'b'.repeat(100),
+      '\udc00\ud800',
+    ]
     const out = roundTrip(strs)
     strs.forEach((s, i) => {
       expect(out[i]).toBe(s)
@@ -210,12 +272,19 @@ describe('objects and arrays', () => {
   it('class instances become plain objects with own enumerable string keys only', () => {
     class Point {
       hidden!: number
-      constructor(public x: number, public y: number) {
+      constructor(
+        public x: number,
+        public y: number,
+      ) {
         Object.defineProperty(this, 'hidden', { value: 1, enumerable: false })
         ;(this as unknown as Record<symbol, number>)[Symbol('s')] = 3
       }
-      get sum(): number { return this.x + this.y }
-      method(): number { return 1 }
+      get sum(): number {
+        return this.x + this.y
+      }
+      method(): number {
+        return 1
+      }
     }
     const p = new Point(1, 2)
     const c = rt(p) as unknown as Record<string, unknown>
@@ -229,7 +298,12 @@ describe('objects and arrays', () => {
 
   it('reads own enumerable accessors through normal property access', () => {
     let calls = 0
-    const o = { get g() { calls++; return 'got' } }
+    const o = {
+      get g() {
+        calls++
+        return 'got'
+      },
+    }
     const c = rt(o) as Record<string, unknown>
     expect(calls).toBe(1)
     expect(Object.getOwnPropertyDescriptor(c, 'g')?.value).toBe('got')
@@ -315,7 +389,12 @@ describe('built-in objects', () => {
 
   it('Map and Set keep insertion order and encode keys and values recursively', () => {
     const k = { key: 1 }
-    const m = new Map<unknown, unknown>([[2, 'two'], ['1', [1]], [k, new Set([k])], [NaN, -0]])
+    const m = new Map<unknown, unknown>([
+      [2, 'two'],
+      ['1', [1]],
+      [k, new Set([k])],
+      [NaN, -0],
+    ])
     const c = rt(m)
     expect(c).toBeInstanceOf(Map)
     const entries = [...c]
@@ -349,8 +428,20 @@ describe('built-in objects', () => {
     expect(rt(new ArrayBuffer(0)).byteLength).toBe(0)
   })
 
-  const viewNames = ['Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array',
-    'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array', 'Float16Array']
+  const viewNames = [
+    'Int8Array',
+    'Uint8Array',
+    'Uint8ClampedArray',
+    'Int16Array',
+    'Uint16Array',
+    'Int32Array',
+    'Uint32Array',
+    'Float32Array',
+    'Float64Array',
+    'BigInt64Array',
+    'BigUint64Array',
+    'Float16Array',
+  ]
   for (const name of viewNames) {
     const Ctor = G[name] as (new (b: ArrayBuffer, o: number, l: number) => ArrayBufferView) | undefined
     it.skipIf(Ctor === undefined)(`${name} keeps kind, byteOffset, length and the whole buffer`, () => {
@@ -401,7 +492,11 @@ describe('built-in objects', () => {
     const c = rt(u)
     expect(c.length).toBe(u.length)
     let same = true
-    for (let i = 0; i < u.length; i++) if (c[i] !== u[i]) { same = false; break }
+    for (let i = 0; i < u.length; i++)
+      if (c[i] !== u[i]) {
+        same = false
+        break
+      }
     expect(same).toBe(true)
   })
 
@@ -711,14 +806,10 @@ describe('DataCloneError for values structuredClone rejects', () => {
 
   it('default label, top-level values and deeper paths', () => {
     expect(dce([Symbol('s')]).message).toBe('Argument 1: symbol could not be cloned')
-    expect(dce(['a', 'b', [0, [1, { 'odd key': () => 1 }]]]).message)
-      .toBe('Argument 3, at [1][1]["odd key"]: function could not be cloned')
-    expect(dce([new Map([[1, { f: Math.max }]])]).message)
-      .toBe('Argument 1, at <Map value #0>.f: function could not be cloned')
-    expect(dce([new Set([1, 2, Symbol.iterator])]).message)
-      .toBe('Argument 1, at <Set item #2>: symbol could not be cloned')
-    expect(dce([new Error('x', { cause: () => 1 })]).message)
-      .toBe('Argument 1, at cause: function could not be cloned')
+    expect(dce(['a', 'b', [0, [1, { 'odd key': () => 1 }]]]).message).toBe('Argument 3, at [1][1]["odd key"]: function could not be cloned')
+    expect(dce([new Map([[1, { f: Math.max }]])]).message).toBe('Argument 1, at <Map value #0>.f: function could not be cloned')
+    expect(dce([new Set([1, 2, Symbol.iterator])]).message).toBe('Argument 1, at <Set item #2>: symbol could not be cloned')
+    expect(dce([new Error('x', { cause: () => 1 })]).message).toBe('Argument 1, at cause: function could not be cloned')
     expect(dce([{ a: 1 }, 2, [3, new WeakMap()]]).index).toBe(2)
   })
 
@@ -835,7 +926,10 @@ describe('parity with structuredClone (issue 13)', () => {
 
   it('an error inside a Map, a Set and an AggregateError drops its bad property and nothing else', () => {
     const bad = () => Object.assign(new RangeError('r'), { code: 7, f: () => 1 })
-    const m = new Map<unknown, unknown>([['k', bad()], ['other', 2]])
+    const m = new Map<unknown, unknown>([
+      ['k', bad()],
+      ['other', 2],
+    ])
     const s = new Set([bad(), 3])
     const agg = new AggregateError([bad(), 1], 'agg')
     const [cm, cs, ca] = roundTrip([m, s, agg]) as [Map<string, Record<string, unknown>>, Set<unknown>, AggregateError]
@@ -848,7 +942,7 @@ describe('parity with structuredClone (issue 13)', () => {
     expect(Object.keys(ca.errors[0] as object)).toEqual(['code'])
   })
 
-  it("the errors of an AggregateError that cannot be cloned are dropped (structuredClone never carries them)", () => {
+  it('the errors of an AggregateError that cannot be cloned are dropped (structuredClone never carries them)', () => {
     const agg = new AggregateError([1, () => 1], 'agg')
     const c = rt(agg) as AggregateError
     expect(c).toBeInstanceOf(AggregateError)
@@ -925,7 +1019,7 @@ describe('parity with structuredClone (issue 13)', () => {
     const b = new Error('b', { cause: a })
     a.cause = b
     const ca = rt(b)
-    expect(((ca.cause as Error).cause as Error)).toBe(ca)
+    expect((ca.cause as Error).cause as Error).toBe(ca)
     expect(rt(new Error('x', { cause: new Error('y', { cause: { v: 1 } }) })).cause).toMatchObject({ cause: { v: 1 } })
     const deepBad = new Error('0', { cause: new Error('1', { cause: new Error('2', { cause: () => 1 }) }) })
     expect(thrown(() => encodeInto([deepBad], newBuffer(), 0, 1 << 20)).message).toBe('Argument 1, at cause.cause.cause: function could not be cloned')
@@ -970,7 +1064,10 @@ describe('built-ins replaced after the codec loaded (issue 13, item 4)', () => {
       long: 'x'.repeat(5000),
       numbers: [1, -2, 3.5, 2 ** 40, -0, NaN],
       big: [2n ** 70n, -(2n ** 65n)],
-      map: new Map<unknown, unknown>([[1, 'one'], ['two', { n: 2 }]]),
+      map: new Map<unknown, unknown>([
+        [1, 'one'],
+        ['two', { n: 2 }],
+      ]),
       set: new Set([1, 'x']),
       bytes: new Uint8Array([1, 2, 3]),
       view: new DataView(new ArrayBuffer(8), 2, 4),
@@ -984,58 +1081,61 @@ describe('built-ins replaced after the codec loaded (issue 13, item 4)', () => {
     }
     const expected = rt(value) // the codec's own answer with the built-ins in place
     let out: unknown[] = []
-    replaced([
-      [TextEncoder.prototype, 'encodeInto', broken],
-      [TextEncoder.prototype, 'encode', broken],
-      [TextDecoder.prototype, 'decode', () => 'hijacked'],
-      [TypedArrayProto, 'set', () => {}],
-      [TypedArrayProto, 'subarray', broken],
-      [TypedArrayProto, 'slice', broken],
-      [String.prototype, 'charCodeAt', () => 0],
-      [String.prototype, 'slice', broken],
-      [String.prototype, 'isWellFormed', () => false],
-      [String.prototype, 'indexOf', broken],
-      [String, 'fromCharCode', () => '?'],
-      [DataView.prototype, 'getUint32', () => 0],
-      [DataView.prototype, 'setUint32', () => {}],
-      [DataView.prototype, 'getInt32', () => 0],
-      [DataView.prototype, 'setInt32', () => {}],
-      [DataView.prototype, 'getFloat64', () => 0],
-      [DataView.prototype, 'setFloat64', () => {}],
-      [DataView.prototype, 'getBigUint64', () => 0n],
-      [DataView.prototype, 'setBigUint64', () => {}],
-      [Array, 'isArray', () => false],
-      [Array.prototype, 'push', broken],
-      [Array.prototype, 'indexOf', broken],
-      [Object, 'keys', () => []],
-      [Object, 'getPrototypeOf', () => null],
-      [Object.prototype, 'toString', () => '[object Object]'],
-      [Map.prototype, 'set', broken],
-      [Map.prototype, 'get', broken],
-      [Map.prototype, 'forEach', broken],
-      [Set.prototype, 'add', broken],
-      [Set.prototype, 'forEach', broken],
-      [WeakMap.prototype, 'get', broken],
-      [WeakMap.prototype, 'set', broken],
-      [BigInt, 'asUintN', () => 0n],
-      [Math, 'max', () => 0],
-      [Math, 'min', () => 0],
-      [Reflect, 'apply', broken],
-      [Function.prototype, 'call', broken],
-      [Function.prototype, 'apply', broken],
-    ], () => {
-      const buffer = newBuffer(16) // a fresh buffer: its views are made while the built-ins are replaced
-      const end = encodeInto([value, 'ab\ud800'.repeat(20000)], buffer, OFFSET, 1 << 24)
-      out = decodeFrom(buffer, OFFSET, end)
-      // and a value it refuses is still named, where it sits
-      for (const bad of [{ 'odd key': new WeakMap() }, { f: () => 1 }]) {
-        try {
-          encodeInto([1, bad], buffer, OFFSET, 1 << 20)
-        } catch (error) {
-          out[out.length] = (error as Error).message
+    replaced(
+      [
+        [TextEncoder.prototype, 'encodeInto', broken],
+        [TextEncoder.prototype, 'encode', broken],
+        [TextDecoder.prototype, 'decode', () => 'hijacked'],
+        [TypedArrayProto, 'set', () => {}],
+        [TypedArrayProto, 'subarray', broken],
+        [TypedArrayProto, 'slice', broken],
+        [String.prototype, 'charCodeAt', () => 0],
+        [String.prototype, 'slice', broken],
+        [String.prototype, 'isWellFormed', () => false],
+        [String.prototype, 'indexOf', broken],
+        [String, 'fromCharCode', () => '?'],
+        [DataView.prototype, 'getUint32', () => 0],
+        [DataView.prototype, 'setUint32', () => {}],
+        [DataView.prototype, 'getInt32', () => 0],
+        [DataView.prototype, 'setInt32', () => {}],
+        [DataView.prototype, 'getFloat64', () => 0],
+        [DataView.prototype, 'setFloat64', () => {}],
+        [DataView.prototype, 'getBigUint64', () => 0n],
+        [DataView.prototype, 'setBigUint64', () => {}],
+        [Array, 'isArray', () => false],
+        [Array.prototype, 'push', broken],
+        [Array.prototype, 'indexOf', broken],
+        [Object, 'keys', () => []],
+        [Object, 'getPrototypeOf', () => null],
+        [Object.prototype, 'toString', () => '[object Object]'],
+        [Map.prototype, 'set', broken],
+        [Map.prototype, 'get', broken],
+        [Map.prototype, 'forEach', broken],
+        [Set.prototype, 'add', broken],
+        [Set.prototype, 'forEach', broken],
+        [WeakMap.prototype, 'get', broken],
+        [WeakMap.prototype, 'set', broken],
+        [BigInt, 'asUintN', () => 0n],
+        [Math, 'max', () => 0],
+        [Math, 'min', () => 0],
+        [Reflect, 'apply', broken],
+        [Function.prototype, 'call', broken],
+        [Function.prototype, 'apply', broken],
+      ],
+      () => {
+        const buffer = newBuffer(16) // a fresh buffer: its views are made while the built-ins are replaced
+        const end = encodeInto([value, 'ab\ud800'.repeat(20000)], buffer, OFFSET, 1 << 24)
+        out = decodeFrom(buffer, OFFSET, end)
+        // and a value it refuses is still named, where it sits
+        for (const bad of [{ 'odd key': new WeakMap() }, { f: () => 1 }]) {
+          try {
+            encodeInto([1, bad], buffer, OFFSET, 1 << 20)
+          } catch (error) {
+            out[out.length] = (error as Error).message
+          }
         }
-      }
-    })
+      },
+    )
     expect(diff(expected, out[0])).toBe(null)
     expect(out[1]).toBe('ab\ud800'.repeat(20000))
     expect(out.slice(2)).toEqual(['Argument 2, at ["odd key"]: WeakMap could not be cloned', 'Argument 2, at f: function could not be cloned'])
@@ -1058,14 +1158,30 @@ const anythingArb = fc.anything({
   withBoxedValues: false,
   key: fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', '0', '10', 'length', '')),
   values: [
-    fc.boolean(), fc.integer(), fc.double(), fc.bigInt(), fc.string({ unit: 'binary' }),
-    fc.string({ unit: 'grapheme', maxLength: 80 }), fc.constantFrom(-0, NaN, Infinity, -Infinity, undefined, null),
+    fc.boolean(),
+    fc.integer(),
+    fc.double(),
+    fc.bigInt(),
+    fc.string({ unit: 'binary' }),
+    fc.string({ unit: 'grapheme', maxLength: 80 }),
+    fc.constantFrom(-0, NaN, Infinity, -Infinity, undefined, null),
     fc.string({ unit: fc.constantFrom('a', 'é', '\ud800', '\udc00', '😀'), minLength: 40, maxLength: 200 }),
   ],
 })
 
 const errorArb = fc.record({
-  kind: fc.constantFrom('Error', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError', 'URIError', 'AggregateError', 'DOMException', 'Custom'),
+  kind: fc.constantFrom(
+    'Error',
+    'EvalError',
+    'RangeError',
+    'ReferenceError',
+    'SyntaxError',
+    'TypeError',
+    'URIError',
+    'AggregateError',
+    'DOMException',
+    'Custom',
+  ),
   message: fc.option(fc.string(), { nil: undefined }),
   hasCause: fc.boolean(),
   cause: anythingArb,
@@ -1110,33 +1226,49 @@ function checkErrorRoundTrip(e: Error, c: unknown): void {
 
 describe('property tests', () => {
   it('decode(encode(v)) equals structuredClone(v)', () => {
-    fc.assert(fc.property(anythingArb, (v) => {
-      expectSameAsClone(v)
-    }), { numRuns: 400 })
+    fc.assert(
+      fc.property(anythingArb, (v) => {
+        expectSameAsClone(v)
+      }),
+      { numRuns: 400 },
+    )
   })
 
   it('lists of values, with shared references, keep identity', () => {
-    fc.assert(fc.property(fc.array(anythingArb, { maxLength: 4 }), fc.nat(3), (vals, dup) => {
-      const list = vals.length > 0 ? [...vals, vals[dup % vals.length]] : vals
-      const expected = structuredClone(list)
-      const out = roundTrip(list, newBuffer(16))
-      expect(diff(expected, out)).toBe(null)
-    }), { numRuns: 200 })
+    fc.assert(
+      fc.property(fc.array(anythingArb, { maxLength: 4 }), fc.nat(3), (vals, dup) => {
+        const list = vals.length > 0 ? [...vals, vals[dup % vals.length]] : vals
+        const expected = structuredClone(list)
+        const out = roundTrip(list, newBuffer(16))
+        expect(diff(expected, out)).toBe(null)
+      }),
+      { numRuns: 200 },
+    )
   })
 
   it('errors keep the richer fields', () => {
-    fc.assert(fc.property(errorArb, (spec) => {
-      const e = makeError(spec)
-      checkErrorRoundTrip(e, rt(e))
-    }), { numRuns: 200 })
+    fc.assert(
+      fc.property(errorArb, (spec) => {
+        const e = makeError(spec)
+        checkErrorRoundTrip(e, rt(e))
+      }),
+      { numRuns: 200 },
+    )
   })
 
   it('strings of any code units round-trip exactly', () => {
-    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 300 }), (a, b) => {
-      const out = roundTrip([a, b, a + b])
-      expect(out[0]).toBe(a)
-      expect(out[1]).toBe(b)
-      expect(out[2]).toBe(a + b)
-    }), { numRuns: 300 })
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 300 }),
+        fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 300 }),
+        (a, b) => {
+          const out = roundTrip([a, b, a + b])
+          expect(out[0]).toBe(a)
+          expect(out[1]).toBe(b)
+          expect(out[2]).toBe(a + b)
+        },
+      ),
+      { numRuns: 300 },
+    )
   })
 })

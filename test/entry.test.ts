@@ -27,10 +27,12 @@ function withEntry(entry: string | URL) {
 /** The error of a `runSync` and of a `run()` of a bridge whose entry is `entry`. */
 async function failures(entry: string | URL) {
   const sync = elapsed(() => withEntry(entry).runSync('add', 1, 2))
-  const async = await withEntry(entry).run('add', 1, 2).then(
-    () => undefined,
-    (error: unknown) => error,
-  )
+  const async = await withEntry(entry)
+    .run('add', 1, 2)
+    .then(
+      () => undefined,
+      (error: unknown) => error,
+    )
   return { sync: sync.error as WorkerCrashedError, ms: sync.ms, async: async as WorkerCrashedError }
 }
 

@@ -1,19 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  BridgeClosedError,
-  CancelledError,
-  DeadlockError,
-  QueueFullError,
-  TimeoutError,
-  WorkerCrashedError,
-  WouldBlockError,
-} from '../dist/index.js'
+import { BridgeClosedError, CancelledError, DeadlockError, QueueFullError, TimeoutError, WorkerCrashedError, WouldBlockError } from '../dist/index.js'
 import { backendName, bridge, closeAll, fixture, runtime, tasks } from './harness.ts'
 import type * as Tasks from './fixtures/tasks.js'
 import { rejection, thrown } from './catch.ts'
 
 afterEach(closeAll)
-
 
 describe(`errors cross the thread boundary (${runtime}/${backendName})`, () => {
   it('keep the class and message of built-in errors', () => {
@@ -160,4 +151,3 @@ describe(`errors cross the thread boundary (${runtime}/${backendName})`, () => {
     expect(getter.code).toBe('E_GETTER')
   })
 })
-

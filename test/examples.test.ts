@@ -48,7 +48,9 @@ describe(`examples (${runtime})`, () => {
     expect(result.status).toBe(0)
     expect(result.stdout).toContain('[1/2]')
     expect(result.stdout).toContain('[2/2]')
-    const expected = createHash('sha256').update(readFileSync(`${root}${file}`)).digest('hex')
+    const expected = createHash('sha256')
+      .update(readFileSync(`${root}${file}`))
+      .digest('hex')
     expect(result.stdout).toContain(`${expected}  hash-worker.ts`)
   })
 

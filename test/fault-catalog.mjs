@@ -20,10 +20,31 @@ export function faults({ runtime, backend }) {
     { fault: 'spins forever (timeout 200 ms)', call: ['loopForever'], timeout: 200, expect: 'TimeoutError' },
     nodeLimits
       ? { fault: 'runs out of memory', call: ['exhaustMemory'], limits: true, expect: 'WorkerCrashedError' }
-      : { fault: 'runs out of memory', skip: runtime === 'bun' ? 'Bun ignores resourceLimits' : backend === 'node' ? "Deno's node layer does not apply resourceLimits" : 'web Workers take no heap limit' },
+      : {
+          fault: 'runs out of memory',
+          skip:
+            runtime === 'bun'
+              ? 'Bun ignores resourceLimits'
+              : backend === 'node'
+                ? "Deno's node layer does not apply resourceLimits"
+                : 'web Workers take no heap limit',
+        },
     { fault: 'bridge closed mid-call (run only)', call: ['delay', 5_000, 0], closeMidCall: true, only: 'run', expect: 'BridgeClosedError' },
-    { fault: 'bridge closed mid-call by a host function the worker calls (runSync only)', module: 'host-calls.js', call: ['configSync', 'x'], closeFromHost: true, only: 'runSync', expect: 'BridgeClosedError' },
-    { fault: "module's top-level await never settles (startupTimeout 3 s)", module: 'never-loads.js', call: ['never'], startupTimeout: 3_000, expect: 'TimeoutError' },
+    {
+      fault: 'bridge closed mid-call by a host function the worker calls (runSync only)',
+      module: 'host-calls.js',
+      call: ['configSync', 'x'],
+      closeFromHost: true,
+      only: 'runSync',
+      expect: 'BridgeClosedError',
+    },
+    {
+      fault: "module's top-level await never settles (startupTimeout 3 s)",
+      module: 'never-loads.js',
+      call: ['never'],
+      startupTimeout: 3_000,
+      expect: 'TimeoutError',
+    },
     { fault: 'module exports a then() that never settles (hostile namespace)', module: 'exports-then.js', call: ['double', 21], expect: 'no error' },
     { fault: 'module is missing', module: 'does-not-exist.js', call: ['anything'], expect: 'ModuleLoadError' },
     { fault: 'module has a syntax error', module: 'syntax-error.js', call: ['broken'], expect: 'ModuleLoadError' },
@@ -79,7 +100,7 @@ async function provoke(makeBackend, fault, mode) {
       error = caught
     }
     const ms = performance.now() - started
-    const outcome = error === undefined ? 'no error' : error?.name ?? typeof error
+    const outcome = error === undefined ? 'no error' : (error?.name ?? typeof error)
     let nextCall = 'n/a (closed)'
     if (!fault.closeMidCall && !fault.closeFromHost) {
       try {
@@ -88,7 +109,13 @@ async function provoke(makeBackend, fault, mode) {
         nextCall = `failed: ${caught?.name}`
       }
     }
-    return { outcome, expected: fault.expect, ms: Math.round(ms), nextCall, survived: outcome === fault.expect && (nextCall === 'ok' || fault.closeMidCall === true || fault.closeFromHost === true) }
+    return {
+      outcome,
+      expected: fault.expect,
+      ms: Math.round(ms),
+      nextCall,
+      survived: outcome === fault.expect && (nextCall === 'ok' || fault.closeMidCall === true || fault.closeFromHost === true),
+    }
   } finally {
     bridge.close()
   }

@@ -1,11 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import {
-  BridgeClosedError,
-  ModuleLoadError,
-  TimeoutError,
-  WorkerCrashedError,
-  createBridge,
-} from '../dist/index.js'
+import { BridgeClosedError, ModuleLoadError, TimeoutError, WorkerCrashedError, createBridge } from '../dist/index.js'
 import { backendName, bridge, closeAll, elapsed, fixture, makeBackend, runtime, selfExit, tasks } from './harness.ts'
 import { rejection, thrown } from './catch.ts'
 

@@ -18,7 +18,7 @@ function random(seed: number): () => number {
 }
 
 describe(`fuzz (${runtime}/${backendName})`, () => {
-  it('never hands a call another call\'s result (10k calls, random durations and deadlines)', () => {
+  it("never hands a call another call's result (10k calls, random durations and deadlines)", () => {
     const seed = Date.now() % 1_000_000
     const next = random(seed)
     const handle = tasks({ settleGrace: 50 })
@@ -40,7 +40,7 @@ describe(`fuzz (${runtime}/${backendName})`, () => {
     expect(answered).toBeGreaterThan(7_000)
   })
 
-  it('never hands a pool task another task\'s result (2k tasks, random deadlines)', async () => {
+  it("never hands a pool task another task's result (2k tasks, random deadlines)", async () => {
     const seed = Date.now() % 1_000_000
     const next = random(seed)
     const handle = tasks({ pool: { maxThreads: 2, cancelGrace: 50 } })
@@ -62,7 +62,16 @@ describe(`fuzz (${runtime}/${backendName})`, () => {
 const cloneable = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
-    fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: false, withBoxedValues: false }),
+    fc.anything({
+      withBigInt: true,
+      withDate: true,
+      withMap: true,
+      withSet: true,
+      withTypedArray: true,
+      withSparseArray: true,
+      withNullPrototype: false,
+      withBoxedValues: false,
+    }),
     fc.constantFrom(-0, Number.NaN, Infinity, -Infinity, '', '\ud800', 'x'.repeat(70_000)),
     fc.array(tie('value'), { maxLength: 4 }),
     fc.dictionary(fc.string(), tie('value'), { maxKeys: 4 }),

@@ -29,7 +29,10 @@ describe(`hostile worker modules (${runtime}/${backendName})`, () => {
     const sum = bytes.reduce((a, b) => a + b, 0)
     expect(handle.runSync('byteSum', bytes)).toBe(sum)
     expect(await handle.run('byteSum', bytes)).toBe(sum)
-    expect(handle.runSync('echo', { bytes: bytes.subarray(10, 20), buffer: bytes.buffer.slice(0, 4) })).toEqual({ bytes: bytes.subarray(10, 20), buffer: bytes.buffer.slice(0, 4) })
+    expect(handle.runSync('echo', { bytes: bytes.subarray(10, 20), buffer: bytes.buffer.slice(0, 4) })).toEqual({
+      bytes: bytes.subarray(10, 20),
+      buffer: bytes.buffer.slice(0, 4),
+    })
     const made = handle.runSync('makeBytes', 5000) as Uint8Array
     expect(made[4999]).toBe((4999 * 7) & 255)
   })
@@ -43,7 +46,10 @@ describe(`hostile worker modules (${runtime}/${backendName})`, () => {
       lone: '\udc00',
       numbers: [1, -2, 3.5, 2 ** 40, -0],
       big: 2n ** 70n,
-      map: new Map<unknown, unknown>([[1, 'one'], ['two', { n: 2 }]]),
+      map: new Map<unknown, unknown>([
+        [1, 'one'],
+        ['two', { n: 2 }],
+      ]),
       set: new Set([1, 'x']),
       bytes: new Uint8Array([1, 2, 3]),
       date: new Date(5),
@@ -66,4 +72,3 @@ describe(`hostile worker modules (${runtime}/${backendName})`, () => {
     expect(await handle.run('echo', 'async')).toBe('async')
   })
 })
-

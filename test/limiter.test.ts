@@ -9,7 +9,6 @@ const dispose: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.disp
 const tick = () => new Promise((resolve) => setTimeout(resolve, 0))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-
 /** Settles-state of a promise, without awaiting it. */
 function track<T>(promise: Promise<T>): { state: 'pending' | 'resolved' | 'rejected'; value?: T; reason?: unknown } {
   const box: { state: 'pending' | 'resolved' | 'rejected'; value?: T; reason?: unknown } = { state: 'pending' }
@@ -455,7 +454,7 @@ describe('CapacityLimiter: concurrency with real timers', () => {
 
   it('never exceeds its tokens under a random mix of waits, aborts and releases', async () => {
     let seed = 12345
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31)
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31
     const limiter = new CapacityLimiter(4)
     const served: number[] = []
     let running = 0

@@ -8,7 +8,6 @@ afterEach(closeAll)
 const counters = () => new Int32Array(new SharedArrayBuffer(16))
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
-
 describe(`run() on the pool (${runtime}/${backendName})`, () => {
   it('returns the awaited value without blocking the event loop', async () => {
     const handle = tasks()

@@ -280,7 +280,7 @@ describe(`blocking portals (${runtime}/${backendName})`, () => {
       expect(await pending).toBe('async done')
     })
 
-    it("closing the bridge stops its portals and fails what they owe", () => {
+    it('closing the bridge stops its portals and fails what they owe', () => {
       const owner = bridge()
       const portal = owner.startBlockingPortal()
       const future = portal.load<typeof PortalTasks>(fixture('portal-tasks.js')).startTaskSoon('sleep', 5_000, 'never')
@@ -302,7 +302,7 @@ describe(`blocking portals (${runtime}/${backendName})`, () => {
       expect(error).toBeInstanceOf(DeadlockError)
     })
 
-    it("a task calling back into a host function that blocks on the portal gets DeadlockError", async () => {
+    it('a task calling back into a host function that blocks on the portal gets DeadlockError', async () => {
       let tasks: Tasks | undefined
       let inner: unknown
       const callPortal = () => {

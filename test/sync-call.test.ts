@@ -49,7 +49,10 @@ describe(`runSync (${runtime} runtime, ${backendName} backend)`, () => {
     const handle = tasks()
     const value = {
       date: new Date(1_700_000_000_000),
-      map: new Map<unknown, unknown>([['a', 1], [2, { b: [1, 2] }]]),
+      map: new Map<unknown, unknown>([
+        ['a', 1],
+        [2, { b: [1, 2] }],
+      ]),
       set: new Set(['x', 'y']),
       big: -(2n ** 70n),
       bytes: new Uint8Array([1, 2, 3]),
@@ -77,7 +80,12 @@ describe(`runSync (${runtime} runtime, ${backendName} backend)`, () => {
     const big = handle.runSync('bytes', 1 << 20) as Uint8Array
     expect(big.length).toBe(1 << 20)
     expect(big[1000]).toBe(1000 & 255)
-    expect(handle.runSync('sum', Array.from({ length: 10_000 }, (_, i) => i))).toBe(49_995_000)
+    expect(
+      handle.runSync(
+        'sum',
+        Array.from({ length: 10_000 }, (_, i) => i),
+      ),
+    ).toBe(49_995_000)
   })
 
   it('carries payloads larger than maxInlineBytes through the port', () => {

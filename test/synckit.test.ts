@@ -83,43 +83,59 @@ describe.skipIf(backendName !== runtime)(`anythread/synckit against synckit on $
       const pairs: Array<[string, unknown, unknown]> = [
         ['compareNodeVersion', ours.compareNodeVersion('22.6'), synckit.compareNodeVersion('22.6')],
         ['hasFlag', ours.hasFlag('--no-such-flag'), synckit.hasFlag('--no-such-flag')],
-        ['hasRequireFlag', [ours.hasRequireFlag(['-r', 'x']), ours.hasRequireFlag(['--import', 'x'])], [synckit.hasRequireFlag(['-r', 'x']), synckit.hasRequireFlag(['--import', 'x'])]],
+        [
+          'hasRequireFlag',
+          [ours.hasRequireFlag(['-r', 'x']), ours.hasRequireFlag(['--import', 'x'])],
+          [synckit.hasRequireFlag(['-r', 'x']), synckit.hasRequireFlag(['--import', 'x'])],
+        ],
         ['hasImportFlag', ours.hasImportFlag(['--import', 'x']), synckit.hasImportFlag(['--import', 'x'])],
         ['hasLoaderFlag', ours.hasLoaderFlag(['--experimental-loader', 'x']), synckit.hasLoaderFlag(['--experimental-loader', 'x'])],
         ['extractProperties', [ours.extractProperties(error), ours.extractProperties('x')], [synckit.extractProperties(error), synckit.extractProperties('x')]],
         ['dataUrl', ours.dataUrl('export default "a b"').href, synckit.dataUrl('export default "a b"').href],
         ['md5Hash', ours.md5Hash('anythread'), synckit.md5Hash('anythread')],
-        ['encodeImportModule', shims.flatMap((shim) => [ours.encodeImportModule(shim), ours.encodeImportModule(shim, 'require')]), shims.flatMap((shim) => [synckit.encodeImportModule(shim), synckit.encodeImportModule(shim, 'require')])],
+        [
+          'encodeImportModule',
+          shims.flatMap((shim) => [ours.encodeImportModule(shim), ours.encodeImportModule(shim, 'require')]),
+          shims.flatMap((shim) => [synckit.encodeImportModule(shim), synckit.encodeImportModule(shim, 'require')]),
+        ],
         ['_generateGlobals', ours._generateGlobals(shims, 'import'), (synckit as unknown as typeof ours)._generateGlobals(shims, 'import')],
         ['generateGlobals', ours.generateGlobals(worker('worker.mjs'), shims.slice(0, 1)), synckit.generateGlobals(worker('worker.mjs'), shims.slice(0, 1))],
-        ['isFile', [ours.isFile(worker('worker.mjs')), ours.isFile(worker('')), ours.isFile(worker('nope'))], [synckit.isFile(worker('worker.mjs')), synckit.isFile(worker('')), synckit.isFile(worker('nope'))]],
+        [
+          'isFile',
+          [ours.isFile(worker('worker.mjs')), ours.isFile(worker('')), ours.isFile(worker('nope'))],
+          [synckit.isFile(worker('worker.mjs')), synckit.isFile(worker('')), synckit.isFile(worker('nope'))],
+        ],
       ]
       for (const [name, got, expected] of pairs) expect.soft(got, name).toEqual(expected)
     })
 
-    it.skipIf(runtime !== 'node')('setupTsRunner probes extensions and picks runners as synckit does (Node)', async () => {
-      const synckit = await import('synckit')
-      const cases: Array<[string, { tsRunner?: ours.TsRunner; execArgv?: string[] }]> = [
-        [worker('worker-js'), {}],
-        [worker('worker.mjs'), {}],
-        [worker('worker.cjs'), {}],
-        [worker('worker-ts.js'), { tsRunner: 'tsx' }],
-        [worker('worker-cts.cjs'), { tsRunner: 'esbuild-register' }],
-        [worker('worker-mts.mjs'), { tsRunner: 'swc', execArgv: ['--no-deprecation'] }],
-        [worker('worker-ts'), { tsRunner: 'ts-node' }],
-      ]
-      for (const [path, options] of cases) expect.soft(ours.setupTsRunner(path, options), path).toEqual(synckit.setupTsRunner(path, options))
-      for (const tsRunner of ['node', 'unknown'] as ours.TsRunner[]) {
-        const outcome = (setup: typeof ours.setupTsRunner) => {
-          try {
-            return setup(worker('worker-ts.ts'), { tsRunner }).execArgv
-          } catch (error) {
-            return String(error)
+    it.skipIf(runtime !== 'node')(
+      'setupTsRunner probes extensions and picks runners as synckit does (Node)',
+      async () => {
+        const synckit = await import('synckit')
+        const cases: Array<[string, { tsRunner?: ours.TsRunner; execArgv?: string[] }]> = [
+          [worker('worker-js'), {}],
+          [worker('worker.mjs'), {}],
+          [worker('worker.cjs'), {}],
+          [worker('worker-ts.js'), { tsRunner: 'tsx' }],
+          [worker('worker-cts.cjs'), { tsRunner: 'esbuild-register' }],
+          [worker('worker-mts.mjs'), { tsRunner: 'swc', execArgv: ['--no-deprecation'] }],
+          [worker('worker-ts'), { tsRunner: 'ts-node' }],
+        ]
+        for (const [path, options] of cases) expect.soft(ours.setupTsRunner(path, options), path).toEqual(synckit.setupTsRunner(path, options))
+        for (const tsRunner of ['node', 'unknown'] as ours.TsRunner[]) {
+          const outcome = (setup: typeof ours.setupTsRunner) => {
+            try {
+              return setup(worker('worker-ts.ts'), { tsRunner }).execArgv
+            } catch (error) {
+              return String(error)
+            }
           }
+          expect(outcome(ours.setupTsRunner)).toEqual(outcome(synckit.setupTsRunner))
         }
-        expect(outcome(ours.setupTsRunner)).toEqual(outcome(synckit.setupTsRunner))
-      }
-    }, 30_000)
+      },
+      30_000,
+    )
   })
 
   describe('createSyncFn', () => {
@@ -207,13 +223,19 @@ describe.skipIf(backendName !== runtime)(`anythread/synckit against synckit on $
         }
         shim('cjs-shim', { main: 'index.js' }, 'module.exports = { shimmed: "cjs" }\n')
         shim('esm-shim', { type: 'module', exports: { '.': { import: './index.js' } } }, 'export default { shimmed: "esm" }\nexport const named = "named"\n')
-        writeFileSync(join(dir, 'worker.cjs'), `const { runAsWorker } = require(${JSON.stringify(dist('synckit.cjs'))})\nrunAsWorker(() => [globalThis.__probe?.shimmed, typeof globalThis.__missing])\n`)
+        writeFileSync(
+          join(dir, 'worker.cjs'),
+          `const { runAsWorker } = require(${JSON.stringify(dist('synckit.cjs'))})\nrunAsWorker(() => [globalThis.__probe?.shimmed, typeof globalThis.__missing])\n`,
+        )
         writeFileSync(
           join(dir, 'worker.mjs'),
           `import { runAsWorker } from ${JSON.stringify(pathToFileURL(dist('synckit.js')).href)}\nrunAsWorker(() => [globalThis.__probe?.shimmed, globalThis.__named, typeof globalThis.__missing])\n`,
         )
         const missing = { moduleName: 'not-installed-shim', globalName: '__missing' }
-        expect(createSyncFn(join(dir, 'worker.cjs'), { globalShims: [{ moduleName: 'cjs-shim', globalName: '__probe' }, missing] })()).toEqual(['cjs', 'undefined'])
+        expect(createSyncFn(join(dir, 'worker.cjs'), { globalShims: [{ moduleName: 'cjs-shim', globalName: '__probe' }, missing] })()).toEqual([
+          'cjs',
+          'undefined',
+        ])
         expect(
           createSyncFn(join(dir, 'worker.mjs'), {
             globalShims: [{ moduleName: 'esm-shim', globalName: '__probe' }, { moduleName: 'esm-shim', globalName: '__named', named: 'named' }, missing],
@@ -264,10 +286,12 @@ describe.skipIf(backendName !== runtime)(`anythread/synckit against synckit on $
       expect(startWorkerThread(worker('worker-cts.cts'), { tsRunner: 'tsx' })(3, 5)).toBe('cts:8')
     }, 30_000)
 
-    it.skipIf(runtime !== 'node')("names a runner package that is not installed, and refuses what synckit refuses (Node)", () => {
+    it.skipIf(runtime !== 'node')('names a runner package that is not installed, and refuses what synckit refuses (Node)', () => {
       expect(() => startWorkerThread(worker('worker-ts.ts'), { tsRunner: 'swc' })).toThrow("needs the package '@swc-node/register'")
       expect(() => startWorkerThread(worker('worker-cts.cts'), { tsRunner: 'ts-node' })).toThrow("needs the package 'ts-node'")
-      expect(() => startWorkerThread(worker('worker-mts.mts'), { tsRunner: 'esbuild-register' })).toThrow('esbuild-register is not supported for .mts files yet')
+      expect(() => startWorkerThread(worker('worker-mts.mts'), { tsRunner: 'esbuild-register' })).toThrow(
+        'esbuild-register is not supported for .mts files yet',
+      )
     })
   })
 })

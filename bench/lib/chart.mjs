@@ -95,7 +95,7 @@ const PANEL_HEIGHT = PLOT_HEIGHT + 130
 /** Bar labels: thousands as "339k" so they fit above a bar. */
 const label = (v) => (v >= 10_000 ? `${Math.round(v / 1000)}k` : num(v))
 
-const escape = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+const escapeXml = (text) => String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 /** Per cell, the panel's values, from the first matching row of each cell. */
 function cellValues(panel, results) {
@@ -117,8 +117,10 @@ function renderPanel(panel, groups, top, width, report) {
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...values)))
   const span = Math.max(1e-9, Math.log10(hi) - Math.log10(lo))
   const y = (v) => plotTop + PLOT_HEIGHT - ((Math.log10(v) - Math.log10(lo)) / span) * PLOT_HEIGHT
-  out.push(`<text x="${LEFT}" y="${top + 22}" font-size="15" font-weight="bold">${escape(panel.title)}</text>`)
-  out.push(`<text x="${LEFT}" y="${top + 40}" fill="#555">${escape(`${report.mode} run, ${report.date.slice(0, 10)}, ${report.machine.cores} x ${report.machine.cpu}`)}</text>`)
+  out.push(`<text x="${LEFT}" y="${top + 22}" font-size="15" font-weight="bold">${escapeXml(panel.title)}</text>`)
+  out.push(
+    `<text x="${LEFT}" y="${top + 40}" fill="#555">${escapeXml(`${report.mode} run, ${report.date.slice(0, 10)}, ${report.machine.cores} x ${report.machine.cpu}`)}</text>`,
+  )
   for (let v = lo; v <= hi * 1.0001; v *= 10) {
     out.push(`<line x1="${LEFT}" x2="${width - 20}" y1="${y(v)}" y2="${y(v)}" stroke="#e5e7eb"/>`)
     out.push(`<text x="${LEFT - 8}" y="${y(v) + 4}" text-anchor="end" fill="#555">${num(v)}</text>`)
@@ -126,7 +128,7 @@ function renderPanel(panel, groups, top, width, report) {
   if (panel.target) {
     const ty = y(panel.target.value)
     out.push(`<line x1="${LEFT}" x2="${width - 20}" y1="${ty}" y2="${ty}" stroke="#dc2626" stroke-dasharray="5 4"/>`)
-    out.push(`<text x="${width - 22}" y="${ty - 4}" text-anchor="end" fill="#dc2626">${escape(panel.target.label)}</text>`)
+    out.push(`<text x="${width - 22}" y="${ty - 4}" text-anchor="end" fill="#dc2626">${escapeXml(panel.target.label)}</text>`)
   }
   const groupWidth = panel.series.length * BAR + GAP
   let x = LEFT + GAP / 2
@@ -135,13 +137,15 @@ function renderPanel(panel, groups, top, width, report) {
       const v = g[s]
       const bx = x + i * BAR
       if (v > 0) {
-        out.push(`<rect x="${bx + 2}" y="${y(v)}" width="${BAR - 4}" height="${plotTop + PLOT_HEIGHT - y(v)}" fill="${COLORS[s]}"><title>${escape(`${cell} ${LABELS[s]}: ${num(v)} ${panel.unit}`)}</title></rect>`)
+        out.push(
+          `<rect x="${bx + 2}" y="${y(v)}" width="${BAR - 4}" height="${plotTop + PLOT_HEIGHT - y(v)}" fill="${COLORS[s]}"><title>${escapeXml(`${cell} ${LABELS[s]}: ${num(v)} ${panel.unit}`)}</title></rect>`,
+        )
         out.push(`<text x="${bx + BAR / 2}" y="${y(v) - 4}" text-anchor="middle" font-size="10">${label(v)}</text>`)
       } else {
         out.push(`<text x="${bx + BAR / 2}" y="${plotTop + PLOT_HEIGHT - 4}" text-anchor="middle" font-size="10" fill="#555">n/a</text>`)
       }
     })
-    out.push(`<text x="${x + (panel.series.length * BAR) / 2}" y="${plotTop + PLOT_HEIGHT + 18}" text-anchor="middle">${escape(cell)}</text>`)
+    out.push(`<text x="${x + (panel.series.length * BAR) / 2}" y="${plotTop + PLOT_HEIGHT + 18}" text-anchor="middle">${escapeXml(cell)}</text>`)
     x += groupWidth
   }
   out.push(`<line x1="${LEFT}" x2="${width - 20}" y1="${plotTop + PLOT_HEIGHT}" y2="${plotTop + PLOT_HEIGHT}" stroke="#111"/>`)
@@ -151,7 +155,7 @@ function renderPanel(panel, groups, top, width, report) {
     out.push(`<rect x="${lx}" y="${legendY}" width="12" height="12" fill="${COLORS[s]}"/>`)
     out.push(`<text x="${lx + 18}" y="${legendY + 10}">${LABELS[s]}</text>`)
   })
-  out.push(`<text x="${LEFT}" y="${legendY + 30}" fill="#555" font-size="10">${escape(`runtime/backend; ${panel.footnote}; see bench/results.json`)}</text>`)
+  out.push(`<text x="${LEFT}" y="${legendY + 30}" fill="#555" font-size="10">${escapeXml(`runtime/backend; ${panel.footnote}; see bench/results.json`)}</text>`)
   return out
 }
 
@@ -163,7 +167,9 @@ export function renderChart(results, report) {
   const out = []
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`)
   out.push(`<rect width="100%" height="100%" fill="white"/>`)
-  panels.forEach(({ panel, groups }, i) => out.push(...renderPanel(panel, groups, i * PANEL_HEIGHT, width, report)))
+  panels.forEach(({ panel, groups }, i) => {
+    out.push(...renderPanel(panel, groups, i * PANEL_HEIGHT, width, report))
+  })
   out.push('</svg>')
   return `${out.join('\n')}\n`
 }

@@ -5,8 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 
 export const runtime = typeof Deno !== 'undefined' ? 'deno' : typeof Bun !== 'undefined' ? 'bun' : 'node'
 
-export const runtimeVersion =
-  runtime === 'deno' ? Deno.version.deno : runtime === 'bun' ? Bun.version : process.versions.node
+export const runtimeVersion = runtime === 'deno' ? Deno.version.deno : runtime === 'bun' ? Bun.version : process.versions.node
 
 /** High-resolution clock in milliseconds (µs resolution or better on all three, checked). */
 export const now = () => performance.now()

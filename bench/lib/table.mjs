@@ -41,7 +41,11 @@ export function formatTable(results) {
   const sorted = [...results].sort((a, b) => a.scenario.localeCompare(b.scenario))
   const rows = [COLUMNS, ...sorted.map(row)]
   const widths = COLUMNS.map((_, i) => Math.max(...rows.map((r) => r[i].length)))
-  const line = (cells) => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd()
+  const line = (cells) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd()
   const rule = widths.map((w) => '-'.repeat(w)).join('  ')
   const body = []
   let last

@@ -131,7 +131,7 @@ export class BlockingThread {
         `${what} was called while ${this.owner}'s own sync call is in flight; it could never complete. Make the call after that one returns, from another bridge or portal, or with run() (which does not block)`,
       )
     }
-    if (this.current !== undefined && this.current.reverse.servingBlockedWorker) {
+    if (this.current?.reverse.servingBlockedWorker) {
       throw new DeadlockError(
         `${what} was called from ${this.owner}'s own thread: its worker is blocked in fromThread.runSync() until this host function returns, so it could never complete. Use fromThread.run() in the worker (the host then serves it on its event loop), or make the call from another bridge or portal`,
       )

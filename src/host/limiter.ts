@@ -263,9 +263,7 @@ export class CapacityLimiter {
   #acquireNowait(borrower: unknown, implicit: boolean): void {
     this.#checkNotBorrowing(borrower)
     if (!this.#canTake()) {
-      throw new WouldBlockError(
-        `No token free: ${this.#borrowers.size} of ${this.#total} borrowed, ${this.#waiters.size} waiting`,
-      )
+      throw new WouldBlockError(`No token free: ${this.#borrowers.size} of ${this.#total} borrowed, ${this.#waiters.size} waiting`)
     }
     this.#grant(borrower, implicit)
   }

@@ -193,7 +193,7 @@ export class Pool {
   private dispatch(): void {
     while (this.queueLength > 0) {
       let worker = this.idle.pop()
-      if (worker !== undefined && worker.slot.dead) {
+      if (worker?.slot.dead) {
         this.retire(worker, 'died while idle')
         continue
       }
@@ -374,8 +374,6 @@ export class Pool {
     worker.task = undefined
     worker.slot.retire(reason, stuck)
   }
-
-
 
   private makeIdle(worker: PoolWorker): void {
     if (this.closed || !this.workers.has(worker)) return

@@ -76,6 +76,7 @@ export class Future<T> implements PortalFuture<T> {
     throw this.value
   }
 
+  // biome-ignore lint/suspicious/noThenProperty: a future is awaitable on purpose (PromiseLike).
   then<R1 = T, R2 = never>(
     onFulfilled?: ((value: T) => R1 | PromiseLike<R1>) | null,
     onRejected?: ((reason: unknown) => R2 | PromiseLike<R2>) | null,

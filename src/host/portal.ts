@@ -248,7 +248,12 @@ export class Portal implements BlockingPortal, CallTarget, FutureOwner {
     this.unsettled++
     this.keepAlive.hold()
     // Portal tasks travel through the port, so only the thread's boot counts as start-up.
-    const watch = new CancelWatch({ ...cancelOn, name: call.name, url: call.url }, this.config.caller, () => worker.booting, (reason) => future.cancel(reason))
+    const watch = new CancelWatch(
+      { ...cancelOn, name: call.name, url: call.url },
+      this.config.caller,
+      () => worker.booting,
+      (reason) => future.cancel(reason),
+    )
     watch.startupChanged(worker.booting)
     future.onSettled(() => watch.stop())
     this.watch(worker)

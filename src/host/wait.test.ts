@@ -183,7 +183,7 @@ describe('deadlineAt', () => {
 })
 
 describe('schedule', () => {
-  it("runs its function later, through a timer the backend unrefs", async () => {
+  it('runs its function later, through a timer the backend unrefs', async () => {
     const unrefed: unknown[] = []
     let ran!: () => void
     const done = new Promise<void>((resolve) => (ran = resolve))

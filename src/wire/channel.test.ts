@@ -372,7 +372,11 @@ describe('Channel: payloads', () => {
   it('a request and a response round-trip inline through the data region', () => {
     const { host, worker } = pair()
     const { port1, port2 } = messageChannel()
-    const inbox = new Inbox(port2, () => undefined, () => {})
+    const inbox = new Inbox(
+      port2,
+      () => undefined,
+      () => {},
+    )
 
     const requestFlags = host.writePayload(RequestSlots, 1, values, MAX_INLINE, port1, label)
     expect(requestFlags).toBe(0) // inline: not via the port
@@ -395,7 +399,11 @@ describe('Channel: payloads', () => {
     const { host, worker } = pair()
     const { port1, port2 } = messageChannel()
     const others: PortMessage[] = []
-    const inbox = new Inbox(port2, () => undefined, (message) => others.push(message))
+    const inbox = new Inbox(
+      port2,
+      () => undefined,
+      (message) => others.push(message),
+    )
     const arrived = new Promise<void>((resolve) => {
       port2.onmessage = (event: MessageEvent) => {
         inbox.accept(event.data as PortMessage)

@@ -302,9 +302,8 @@ export class Channel {
       }
     }
     const lifted = liftCallbacks(values)
-    const message: PortMessage = lifted.callbacks === undefined
-      ? { t: 'payload', seq, values }
-      : { t: 'payload', seq, values: lifted.values, callbacks: lifted.callbacks }
+    const message: PortMessage =
+      lifted.callbacks === undefined ? { t: 'payload', seq, values } : { t: 'payload', seq, values: lifted.values, callbacks: lifted.callbacks }
     try {
       port.postMessage(message, transfer === undefined ? [] : (transfer as Transferable[]))
     } catch (error) {

@@ -29,7 +29,7 @@ export const stateOf = (seq: number, phase: number): number => (seq << 3) | phas
 export const phaseOf = (state: number): number => state & 7
 export const seqOf = (state: number): number => (state >>> 3) & SEQ_MASK
 /** The seq after `seq`; never 0, so a zeroed slot never names a call. */
-export const nextSeq = (seq: number): number => ((seq + 1) & SEQ_MASK) || 1
+export const nextSeq = (seq: number): number => (seq + 1) & SEQ_MASK || 1
 
 /**
  * The call channel's header: three 64-byte cache lines of Int32 slots. The host writes
@@ -151,9 +151,7 @@ export interface ModuleErrorDetail {
  * the positions and ids of the host callbacks among them (`liftCallbacks` in
  * `codec/callback.ts`: structured clone cannot carry them).
  */
-export type Packed =
-  | { readonly bytes: SharedArrayBuffer; readonly end: number }
-  | { readonly values: unknown[]; readonly callbacks?: number[] }
+export type Packed = { readonly bytes: SharedArrayBuffer; readonly end: number } | { readonly values: unknown[]; readonly callbacks?: number[] }
 
 /** Messages on the control port. Numbers are cheap doorbells. */
 export const DOORBELL = 0

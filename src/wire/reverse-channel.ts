@@ -140,7 +140,11 @@ export class ReverseChannel {
 
   private write(values: unknown[], what: string): void {
     try {
-      store(this.slots, ReverseSlot.Length, encodeInto(values, this.buffer, REVERSE_HEADER_BYTES, this.maxInlineBytes, () => what))
+      store(
+        this.slots,
+        ReverseSlot.Length,
+        encodeInto(values, this.buffer, REVERSE_HEADER_BYTES, this.maxInlineBytes, () => what),
+      )
     } catch (error) {
       if (!(error instanceof CodecFallback)) throw error
       throw new TypeError(`${what} cannot travel back to the host: only values the inline codec carries (no platform objects, under maxInlineBytes)`)

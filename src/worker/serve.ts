@@ -304,7 +304,8 @@ class Server {
       flags = kind | channel.writePayload(ResponseSlots, seq, [value], this.maxInlineBytes, this.port, RETURN_LABEL, transfer)
     } catch (error) {
       // The answer cannot cross (a function, a getter that throws...): send why instead.
-      flags = (kind === Flag.Ok ? Flag.Threw : kind) |
+      flags =
+        (kind === Flag.Ok ? Flag.Threw : kind) |
         substitutes(kind, value, error, (substitute) => channel.writePayload(ResponseSlots, seq, [substitute], this.maxInlineBytes, this.port, RETURN_LABEL))
     }
     channel.publishResponse(seq, flags)
@@ -356,6 +357,6 @@ function substitutes<T>(kind: number, value: unknown, failure: unknown, write: (
   try {
     return write(carryable(kind === Flag.Ok ? failure : value))
   } catch {
-    return write(new Error('The worker\'s answer could not be cloned or even described'))
+    return write(new Error("The worker's answer could not be cloned or even described"))
   }
 }

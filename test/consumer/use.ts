@@ -14,6 +14,9 @@ const backend: Backend = nodeBackend({ entry: new URL('file:///srv/node-worker.j
 const bridge: Bridge = createBridge({ backend, limiter: new CapacityLimiter(2) })
 const tasks: ModuleHandle<Tasks> = bridge.load<Tasks>(new URL('file:///srv/tasks.js'))
 const sum: number = tasks.runSync('add', 1, 2)
-void tasks.with({ timeout: 5 }).run('add', 1, 2).catch((error: unknown) => error instanceof TimeoutError || error instanceof WorkerCrashedError)
+void tasks
+  .with({ timeout: 5 })
+  .run('add', 1, 2)
+  .catch((error: unknown) => error instanceof TimeoutError || error instanceof WorkerCrashedError)
 void [denoBackend, bunBackend, createSyncFn, runAsWorker, checkCancelled, currentSignal, fromThread, transfer, sum]
 bridge.close()

@@ -8,8 +8,19 @@
 
 import { encodeInto } from './encode.ts'
 import {
-  DOMExceptionCtor, ERROR_CTORS, ErrorCtor, StringCtor, defineProperty, domExceptionName, errorIsError,
-  getOwnPropertyDescriptor, getProto, hasOwn, objectKeys, objectToString, setProto,
+  DOMExceptionCtor,
+  ERROR_CTORS,
+  ErrorCtor,
+  StringCtor,
+  defineProperty,
+  domExceptionName,
+  errorIsError,
+  getOwnPropertyDescriptor,
+  getProto,
+  hasOwn,
+  objectKeys,
+  objectToString,
+  setProto,
 } from './intrinsics.ts'
 import { K_DOMEXCEPTION } from './format.ts'
 

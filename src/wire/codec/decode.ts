@@ -3,12 +3,33 @@
  * views on the shared buffer), with the same object numbering for references and cycles.
  */
 
-import { ERROR_NAMES, VIEW_NAMES, align8 } from './format.ts'
+import { VIEW_NAMES, align8 } from './format.ts'
 import * as format from './format.ts'
 import {
-  AggregateErrorCtor, DOMExceptionCtor, DateCtor, ERROR_CTORS, ErrorCtor, LITTLE_ENDIAN, MapCtor, RegExpCtor, SafeDataView,
-  SetCtor, Uint16ArrayCtor, Uint8ArrayCtor, VIEW_CTORS, decodeUtf8, defineProperty, fromCharCode, hasOwn, mapSet,
-  mathMax, mathMin, reflectApply, setAdd, typedArrayBuffer, u8Set,
+  AggregateErrorCtor,
+  DOMExceptionCtor,
+  DateCtor,
+  ERROR_CTORS,
+  ErrorCtor,
+  LITTLE_ENDIAN,
+  MapCtor,
+  RegExpCtor,
+  SafeDataView,
+  SetCtor,
+  Uint16ArrayCtor,
+  Uint8ArrayCtor,
+  VIEW_CTORS,
+  decodeUtf8,
+  defineProperty,
+  fromCharCode,
+  hasOwn,
+  mapSet,
+  mathMax,
+  mathMin,
+  reflectApply,
+  setAdd,
+  typedArrayBuffer,
+  u8Set,
 } from './intrinsics.ts'
 import { CallbackRef } from './callback.ts'
 import { refresh, viewsFor } from './views.ts'
@@ -16,9 +37,38 @@ import { refresh, viewsFor } from './views.ts'
 // Tags and flags as module-local constants: V8 does not constant-fold imported bindings, and
 // the hot paths below test them for every value (measured: 5-10% on small messages).
 const {
-  E_CAUSE, E_ERRORS, E_MESSAGE, E_POSITION, E_STACK, K_AGGREGATE, K_DOMEXCEPTION, T_AB, T_ARR, T_ARRX,
-  T_BIGNEG, T_BIGPOS, T_CALLBACK, T_DATE, T_END, T_ERROR, T_F64, T_FALSE, T_INT, T_L1, T_MAP, T_NULL,
-  T_OBJ, T_REF, T_REGEXP, T_SET, T_SMALL, T_TRUE, T_UNDEF, T_UTF16, T_UTF8, T_VIEW,
+  E_CAUSE,
+  E_ERRORS,
+  E_MESSAGE,
+  E_POSITION,
+  E_STACK,
+  K_AGGREGATE,
+  K_DOMEXCEPTION,
+  T_AB,
+  T_ARR,
+  T_ARRX,
+  T_BIGNEG,
+  T_BIGPOS,
+  T_CALLBACK,
+  T_DATE,
+  T_END,
+  T_ERROR,
+  T_F64,
+  T_FALSE,
+  T_INT,
+  T_L1,
+  T_MAP,
+  T_NULL,
+  T_OBJ,
+  T_REF,
+  T_REGEXP,
+  T_SET,
+  T_SMALL,
+  T_TRUE,
+  T_UNDEF,
+  T_UTF16,
+  T_UTF8,
+  T_VIEW,
 } = format
 
 // ---------------------------------------------------------------------------------------
@@ -296,7 +346,7 @@ function decErrorBody(): Error {
 
 /** Decodes what encodeInto wrote between offset and end. Returns fresh values, never views on the shared buffer. */
 export function decodeFrom(buffer: SharedArrayBuffer, offset: number, end: number): unknown[] {
-  const outer = dActive ? [dBuf, dU8, dDV, dPos, dObjs, dN] as const : null
+  const outer = dActive ? ([dBuf, dU8, dDV, dPos, dObjs, dN] as const) : null
   if (outer !== null) dObjs = []
   dN = 0
   const views = viewsFor(buffer)

@@ -6,21 +6,84 @@
  */
 
 import {
-  CodecFallback, E_CAUSE, E_ERRORS, E_MESSAGE, E_POSITION, E_STACK, ERROR_NAMES, K_AGGREGATE, K_DOMEXCEPTION,
-  T_AB, T_CALLBACK, T_DATE, T_ERROR, T_MAP, T_REGEXP, T_SET, T_VIEW, VIEW_DATAVIEW,
+  CodecFallback,
+  E_CAUSE,
+  E_ERRORS,
+  E_MESSAGE,
+  E_POSITION,
+  E_STACK,
+  ERROR_NAMES,
+  K_AGGREGATE,
+  K_DOMEXCEPTION,
+  T_AB,
+  T_CALLBACK,
+  T_DATE,
+  T_ERROR,
+  T_MAP,
+  T_REGEXP,
+  T_SET,
+  T_VIEW,
+  VIEW_DATAVIEW,
 } from './format.ts'
 import {
-  ERROR_PROTOS, ObjectProto, StringCtor, Uint8ArrayCtor, VIEW_KIND, arrayBufferByteLength, arrayBufferDetached,
-  arrayBufferResizable, dataViewBuffer, dataViewByteLength, dataViewByteOffset, dateGetTime, domExceptionName,
-  errorIsError, getOwnPropertyDescriptor, getProto, hasOwn, isArray, isEnumerable, isProxy, isView, mapForEach, mapSize,
-  objectKeys, objectToString, regexpFlags, regexpSource, setForEach, setSize, stringSlice, structuredCloneFn,
-  toStringTagSymbol, typedArrayBuffer, typedArrayByteOffset, typedArrayLength, typedArrayTag, type Getter,
+  ERROR_PROTOS,
+  ObjectProto,
+  StringCtor,
+  Uint8ArrayCtor,
+  VIEW_KIND,
+  arrayBufferByteLength,
+  arrayBufferDetached,
+  arrayBufferResizable,
+  dataViewBuffer,
+  dataViewByteLength,
+  dataViewByteOffset,
+  dateGetTime,
+  domExceptionName,
+  errorIsError,
+  getOwnPropertyDescriptor,
+  getProto,
+  hasOwn,
+  isArray,
+  isEnumerable,
+  isProxy,
+  isView,
+  mapForEach,
+  mapSize,
+  objectKeys,
+  objectToString,
+  regexpFlags,
+  regexpSource,
+  setForEach,
+  setSize,
+  stringSlice,
+  structuredCloneFn,
+  toStringTagSymbol,
+  typedArrayBuffer,
+  typedArrayByteOffset,
+  typedArrayLength,
+  typedArrayTag,
+  type Getter,
 } from './intrinsics.ts'
 import { CallbackRef } from './callback.ts'
 import { Uncloneable, keySegment, withPath } from './uncloneable.ts'
 import {
-  enc, encObject, encPlain, encString, endContainer, ensure, enter, lookup, patchByte, position, remember,
-  rollBack, savePoint, writeAligned, writeByte, writeF64, writeU32,
+  enc,
+  encObject,
+  encPlain,
+  encString,
+  endContainer,
+  ensure,
+  enter,
+  lookup,
+  patchByte,
+  position,
+  remember,
+  rollBack,
+  savePoint,
+  writeAligned,
+  writeByte,
+  writeF64,
+  writeU32,
 } from './encode.ts'
 
 // ---------------------------------------------------------------------------------------
@@ -212,7 +275,12 @@ function encSet(s: Set<unknown>): void {
 }
 
 /** A Map or a Set: its tag, each entry (counted by mapIndex for error paths), an end tag. */
-function encCollection(tag: number, collection: unknown, forEach: (self: unknown, fn: (value: unknown, key: unknown) => void) => void, entry: (value: unknown, key: unknown) => void): void {
+function encCollection(
+  tag: number,
+  collection: unknown,
+  forEach: (self: unknown, fn: (value: unknown, key: unknown) => void) => void,
+  entry: (value: unknown, key: unknown) => void,
+): void {
   enter()
   ensure(1)
   writeByte(tag)
@@ -283,7 +351,7 @@ function errorKind(e: object, name: string): number {
  */
 function errorToWrite(value: unknown): Error | undefined {
   if (typeof value !== 'object' || value === null || lookup(value) !== undefined) return undefined
-  if (isProxy !== undefined && isProxy(value)) return undefined
+  if (isProxy?.(value)) return undefined
   const proto = getProto(value) as unknown
   if (proto === ObjectProto || proto === null || isArray(value) || isView(value)) return undefined
   const tag = objectToString(value)

@@ -9,9 +9,27 @@
 import { CodecFallback, align8 } from './format.ts'
 import * as format from './format.ts'
 import {
-  ObjectProto, RangeErrorProto, SafeDataView, SafeMap, StringCtor, Uint8ArrayCtor, asUintN, charCodeAt, encodeUtf8Into,
-  getProto, isArray, isProxy, isView, isWellFormed, objectKeys, sabByteLength, sabGrow, stringIndexOf,
-  stringMethodsIntact, stringSlice, u8Set,
+  ObjectProto,
+  RangeErrorProto,
+  SafeDataView,
+  SafeMap,
+  StringCtor,
+  Uint8ArrayCtor,
+  asUintN,
+  charCodeAt,
+  encodeUtf8Into,
+  getProto,
+  isArray,
+  isProxy,
+  isView,
+  isWellFormed,
+  objectKeys,
+  sabByteLength,
+  sabGrow,
+  stringIndexOf,
+  stringMethodsIntact,
+  stringSlice,
+  u8Set,
 } from './intrinsics.ts'
 import { refresh, viewsFor } from './views.ts'
 import { Uncloneable, isIndexKey, keySegment, uncloneableError, withPath } from './uncloneable.ts'
@@ -20,8 +38,25 @@ import { encSpecial, encView } from './encode-builtins.ts'
 // Tags and limits as module-local constants: V8 does not constant-fold imported bindings, and
 // the hot paths below test or write them for every value (measured: 5-10% on small messages).
 const {
-  T_ARR, T_ARRX, T_BIGNEG, T_BIGPOS, T_END, T_F64, T_FALSE, T_INT, T_L1, T_NULL, T_OBJ, T_REF,
-  T_SMALL, T_TRUE, T_UNDEF, T_UTF16, T_UTF8, MAX_DEPTH, SHORT_STRING,
+  T_ARR,
+  T_ARRX,
+  T_BIGNEG,
+  T_BIGPOS,
+  T_END,
+  T_F64,
+  T_FALSE,
+  T_INT,
+  T_L1,
+  T_NULL,
+  T_OBJ,
+  T_REF,
+  T_SMALL,
+  T_TRUE,
+  T_UNDEF,
+  T_UTF16,
+  T_UTF8,
+  MAX_DEPTH,
+  SHORT_STRING,
 } = format
 
 // ---------------------------------------------------------------------------------------
@@ -303,7 +338,11 @@ export function remember(o: object): void {
 }
 
 /** Where the encoder is: `rollBack` returns there, as if nothing had been written since. */
-export interface SavePoint { readonly pos: number; readonly ids: number; readonly depth: number }
+export interface SavePoint {
+  readonly pos: number
+  readonly ids: number
+  readonly depth: number
+}
 
 export function savePoint(): SavePoint {
   return { pos: ePos, ids: eNextId, depth: eDepth }
@@ -314,8 +353,12 @@ export function rollBack(at: SavePoint): void {
   const n = eNextId
   const from = at.ids
   if (n > SEEN_SMALL) {
-    if (from <= SEEN_SMALL) eSeen.clear() // lookup goes back to the small list, which is still right below `from`
-    else eSeen.forEach((id, o) => { if (id >= from) eSeen.delete(o) })
+    if (from <= SEEN_SMALL)
+      eSeen.clear() // lookup goes back to the small list, which is still right below `from`
+    else
+      eSeen.forEach((id, o) => {
+        if (id >= from) eSeen.delete(o)
+      })
   }
   for (let i = from; i < n && i < SEEN_SMALL; i++) eSmall[i] = undefined as unknown as object
   eNextId = from
@@ -333,7 +376,7 @@ export function encObject(o: object): void {
     return
   }
   // Before anything else touches it: a Proxy's traps must not run (structuredClone runs none).
-  if (isProxy !== undefined && isProxy(o)) throw new Uncloneable('Proxy')
+  if (isProxy?.(o)) throw new Uncloneable('Proxy')
   const proto = getProto(o) as unknown
   if (proto === ObjectProto || proto === null) {
     remember(o)
@@ -415,18 +458,10 @@ function isStackOverflow(e: unknown): boolean {
  *  `buffer` is a growable SharedArrayBuffer; grow it (buffer.grow) as needed, never beyond min(buffer.maxByteLength, offset + maxBytes) — past that throw CodecFallback.
  *  Returns the end offset (exclusive).
  *  A value that structuredClone would reject (function, symbol, WeakMap, WeakSet, WeakRef, Promise, ...) throws a DOMException named 'DataCloneError' whose message names where it was, e.g. "Argument 2, at handler: function could not be cloned", and which carries an own property `index` = the top-level index (and `path`, the location below it, e.g. '.handler'). Use the `label` callback to name top-level positions: label(i) gives the prefix, e.g. 'Argument 2'. */
-export function encodeInto(
-  values: readonly unknown[],
-  buffer: SharedArrayBuffer,
-  offset: number,
-  maxBytes: number,
-  label?: (index: number) => string,
-): number {
+export function encodeInto(values: readonly unknown[], buffer: SharedArrayBuffer, offset: number, maxBytes: number, label?: (index: number) => string): number {
   // Re-entrancy (a getter that encodes): keep the outer call's state aside. (The Map/Set
   // entry counter in encode-builtins.ts restores itself when each Map or Set is done.)
-  const outer = eActive
-    ? [eBuf, eU8, eDV, ePos, eCap, eHard, eDepth, eNextId, eSeen, eSmall] as const
-    : null
+  const outer = eActive ? ([eBuf, eU8, eDV, ePos, eCap, eHard, eDepth, eNextId, eSeen, eSmall] as const) : null
   if (outer !== null) {
     eSeen = new SafeMap()
     eSmall = []
@@ -463,7 +498,7 @@ export function encodeInto(
     if (outer === null) {
       eActive = false
     } else {
-      [eBuf, eU8, eDV, ePos, eCap, eHard, eDepth, eNextId, eSeen, eSmall] = outer
+      ;[eBuf, eU8, eDV, ePos, eCap, eHard, eDepth, eNextId, eSeen, eSmall] = outer
     }
   }
 }

@@ -88,16 +88,33 @@ export const E_POSITION = 16
 
 /** Kind byte of a T_VIEW item. */
 export const VIEW_NAMES = [
-  'Int8Array', 'Uint8Array', 'Uint8ClampedArray', 'Int16Array', 'Uint16Array', 'Int32Array',
-  'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
-  'Float16Array', 'DataView',
+  'Int8Array',
+  'Uint8Array',
+  'Uint8ClampedArray',
+  'Int16Array',
+  'Uint16Array',
+  'Int32Array',
+  'Uint32Array',
+  'Float32Array',
+  'Float64Array',
+  'BigInt64Array',
+  'BigUint64Array',
+  'Float16Array',
+  'DataView',
 ] as const
 export const VIEW_DATAVIEW = 12
 
 /** Kind byte of a T_ERROR item. */
 export const ERROR_NAMES = [
-  'Error', 'EvalError', 'RangeError', 'ReferenceError', 'SyntaxError', 'TypeError',
-  'URIError', 'AggregateError', 'DOMException',
+  'Error',
+  'EvalError',
+  'RangeError',
+  'ReferenceError',
+  'SyntaxError',
+  'TypeError',
+  'URIError',
+  'AggregateError',
+  'DOMException',
 ] as const
 export const K_AGGREGATE = 7
 export const K_DOMEXCEPTION = 8

@@ -25,9 +25,7 @@ const FunctionProto = Function.prototype
  * `uncurry(Proto.method)` gives `(self, ...args) => result`: it calls the method captured
  * here, whatever happens to the prototype or to `Function.prototype.call` afterwards.
  */
-export const uncurry = FunctionProto.bind.bind(FunctionProto.call) as <T, A extends unknown[], R>(
-  fn: (this: T, ...args: A) => R,
-) => (self: T, ...args: A) => R
+export const uncurry = FunctionProto.bind.bind(FunctionProto.call) as <T, A extends unknown[], R>(fn: (this: T, ...args: A) => R) => (self: T, ...args: A) => R
 
 export type Getter = (self: unknown) => unknown
 function getter(proto: object, key: PropertyKey): Getter | undefined {
@@ -87,17 +85,17 @@ export const isWellFormed: (s: string) => boolean =
   typeof (StringProto as { isWellFormed?: unknown }).isWellFormed === 'function'
     ? uncurry((StringProto as unknown as { isWellFormed(this: string): boolean }).isWellFormed)
     : (s) => {
-      for (let i = 0; i < s.length; i++) {
-        const c = charCodeAt(s, i)
-        if (c >= 0xd800 && c <= 0xdfff) {
-          if (c >= 0xdc00 || i + 1 >= s.length) return false
-          const d = charCodeAt(s, i + 1)
-          if (d < 0xdc00 || d > 0xdfff) return false
-          i++
+        for (let i = 0; i < s.length; i++) {
+          const c = charCodeAt(s, i)
+          if (c >= 0xd800 && c <= 0xdfff) {
+            if (c >= 0xdc00 || i + 1 >= s.length) return false
+            const d = charCodeAt(s, i + 1)
+            if (d < 0xdc00 || d > 0xdfff) return false
+            i++
+          }
         }
+        return true
       }
-      return true
-    }
 
 // ---------------------------------------------------------------------------------------
 // Buffers and views
@@ -130,7 +128,14 @@ export const sabGrow = uncurry((SharedArrayBuffer.prototype as SharedArrayBuffer
  */
 export class SafeDataView extends (DataView as new (buffer: ArrayBufferLike, byteOffset?: number, byteLength?: number) => DataView) {}
 ownMethods(DataView.prototype, SafeDataView.prototype, [
-  'getInt32', 'setInt32', 'getUint32', 'setUint32', 'getFloat64', 'setFloat64', 'getBigUint64', 'setBigUint64',
+  'getInt32',
+  'setInt32',
+  'getUint32',
+  'setUint32',
+  'getFloat64',
+  'setFloat64',
+  'getBigUint64',
+  'setBigUint64',
 ])
 
 export type ViewCtor = new (buffer: ArrayBuffer, byteOffset: number, length: number) => ArrayBufferView
@@ -138,7 +143,9 @@ export type ViewCtor = new (buffer: ArrayBuffer, byteOffset: number, length: num
 export const VIEW_CTORS: (ViewCtor | undefined)[] = VIEW_NAMES.map((n) => globals[n] as ViewCtor | undefined)
 /** View kind byte by constructor name (the typed array's Symbol.toStringTag). */
 export const VIEW_KIND: Record<string, number> = Object.create(null) as Record<string, number>
-VIEW_NAMES.forEach((n, i) => { VIEW_KIND[n] = i })
+VIEW_NAMES.forEach((n, i) => {
+  VIEW_KIND[n] = i
+})
 
 // ---------------------------------------------------------------------------------------
 // Date, RegExp, Map, Set, WeakMap
@@ -180,8 +187,7 @@ export const ERROR_CTORS: (ErrorCtor | undefined)[] = ERROR_NAMES.map((n) => {
 /** Prototype per error kind byte; undefined where this runtime lacks the constructor. */
 export const ERROR_PROTOS: (object | undefined)[] = ERROR_CTORS.map((c) => c?.prototype as object | undefined)
 /** DOMException.prototype.name's getter: it throws for anything but a real DOMException. */
-export const domExceptionName: Getter | undefined =
-  DOMExceptionCtor === undefined ? undefined : getter(DOMExceptionCtor.prototype, 'name')
+export const domExceptionName: Getter | undefined = DOMExceptionCtor === undefined ? undefined : getter(DOMExceptionCtor.prototype, 'name')
 /** Error.isError (the [[ErrorData]] brand check), where the runtime has it. */
 export const errorIsError = (Error as { isError?: (value: unknown) => boolean }).isError
 /** structuredClone, for the rare question only it can answer (see encode-builtins.ts). */

@@ -8,7 +8,12 @@
 import { SafeDataView, SafeWeakMap, Uint8ArrayCtor, sabByteLength, sabMaxByteLength } from './intrinsics.ts'
 
 /** Fixed-length views over the first `len` bytes of a buffer whose maxByteLength is `max`. */
-export interface Views { u8: Uint8Array; dv: SafeDataView; len: number; max: number }
+export interface Views {
+  u8: Uint8Array
+  dv: SafeDataView
+  len: number
+  max: number
+}
 
 let lastBuffer: SharedArrayBuffer | null = null
 let lastViews: Views = { u8: new Uint8ArrayCtor(0), dv: new SafeDataView(new ArrayBuffer(0)), len: 0, max: 0 }
