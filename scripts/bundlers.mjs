@@ -115,11 +115,11 @@ const smokes = [
     output: 'app',
     run: ['binary'],
     main: 'app',
-    // deno compile downloads its runtime (denort) from dl.deno.land, outside npm.
+    // deno compile downloads its runtime (denort) from Deno's own download server, outside npm.
     skipIf: (output) =>
-      /dl\.deno\.land/.test(output) &&
+      /denort|download/i.test(output) &&
       /error sending request|dns error|Connect/i.test(output) &&
-      'deno compile downloads denort from dl.deno.land, which this machine cannot reach',
+      "deno compile downloads denort from Deno's own download server, which this machine cannot reach",
   },
 ]
 
