@@ -82,8 +82,11 @@ export interface SynckitOptions {
   globalShims?: GlobalShim[] | boolean
   /** Deadline of each call in milliseconds (`TimeoutError`). Default: `SYNCKIT_TIMEOUT`. */
   timeout?: number
-  /** Transferables moved to the worker when it is created, as synckit does (they are detached here). */
-  transferList?: Transferable[]
+  /**
+   * Transferables (ArrayBuffers, MessagePorts, ...) moved to the worker when it is created,
+   * as synckit does (they are detached here). Typed loosely so the declarations need no DOM lib.
+   */
+  transferList?: object[]
   /** How a TypeScript worker is loaded on Node. Default: `SYNCKIT_TS_RUNNER`, else as synckit picks. */
   tsRunner?: TsRunner
 }

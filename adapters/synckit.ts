@@ -246,7 +246,7 @@ function resolveRunnerFlags(execArgv: string[], runner: string | undefined, work
 }
 
 /** Moves `transferList` out of this thread, as synckit does when it creates the worker (its items are not reachable there either). */
-function transferAway(transferList: readonly Transferable[]): void {
+function transferAway(transferList: readonly object[]): void {
   const { port1, port2 } = new MessageChannel()
   try {
     port1.postMessage(undefined, transferList as Transferable[])
