@@ -57,7 +57,7 @@ describe(`worker entry (${cell})`, () => {
     expect(tasks.runSync('add', 2, 3)).toBe(5)
     expect(await tasks.run('add', 3, 3)).toBe(6)
     const synckit = await import(pathToFileURL(join(copy, 'synckit.js')).href)
-    expect(synckit.createSyncFn(fixture('synckit-worker.mjs'))(2, 3)).toBe(5)
+    expect(synckit.createSyncFn(fixture('synckit/worker.mjs'))(2, 3)).toBe(5)
   })
 
   it('entry: the built worker entry file serves calls (as a path and as a URL)', async () => {
