@@ -88,5 +88,11 @@ export default defineConfig([
     },
     format: ['esm'],
     splitting: false,
+    // Minified as the embedded copies are (names kept, for stacks).
+    esbuildOptions(options) {
+      options.minifyWhitespace = true
+      options.minifySyntax = true
+      options.legalComments = 'none'
+    },
   },
 ])

@@ -46,7 +46,22 @@ export interface DenoBackendOptions {
   readonly entry?: string | URL
 }
 
-declare const Deno: { readonly env: { get(name: string): string | undefined }; unrefTimer(id: number): void } | undefined
+declare const Deno:
+  | {
+      readonly env: { get(name: string): string | undefined }
+      readonly permissions: { querySync(descriptor: { name: 'env'; variable: string }): { state: string } }
+      unrefTimer(id: number): void
+    }
+  | undefined
+
+/**
+ * `ANYTHREAD_DEBUG`, read only when the program may read it: without `--allow-env`,
+ * `Deno.env.get` would stop an interactive program at a permission prompt.
+ */
+function readDebugEnv(): string | undefined {
+  if (Deno?.permissions.querySync({ name: 'env', variable: 'ANYTHREAD_DEBUG' }).state !== 'granted') return undefined
+  return Deno.env.get('ANYTHREAD_DEBUG')
+}
 
 /** Creates the Deno web-Worker backend. Throws on another runtime. */
 export function denoBackend(options: DenoBackendOptions = {}): Backend {
@@ -61,7 +76,7 @@ export function denoBackend(options: DenoBackendOptions = {}): Backend {
       ...(options.name && { name: options.name }),
       ...(options.permissions && { deno: { permissions: options.permissions } }),
     },
-    readDebugEnv: () => Deno?.env.get('ANYTHREAD_DEBUG'),
+    readDebugEnv,
     unrefTimer: (timer) => Deno!.unrefTimer(timer as number),
   })
 }
