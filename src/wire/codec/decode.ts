@@ -36,48 +36,18 @@ import { refresh, viewsFor } from './views.ts'
 
 // Tags and flags as module-local constants: V8 does not constant-fold imported bindings, and
 // the hot paths below test them for every value (measured: 5-10% on small messages).
+// biome-ignore format: a table of names, packed: one a line would add dozens of lines for nothing
 const {
-  E_CAUSE,
-  E_ERRORS,
-  E_MESSAGE,
-  E_POSITION,
-  E_STACK,
-  K_AGGREGATE,
-  K_DOMEXCEPTION,
-  T_AB,
-  T_ARR,
-  T_ARRX,
-  T_BIGNEG,
-  T_BIGPOS,
-  T_CALLBACK,
-  T_DATE,
-  T_END,
-  T_ERROR,
-  T_F64,
-  T_FALSE,
-  T_INT,
-  T_L1,
-  T_MAP,
-  T_NULL,
-  T_OBJ,
-  T_REF,
-  T_REGEXP,
-  T_SET,
-  T_SMALL,
-  T_TRUE,
-  T_UNDEF,
-  T_UTF16,
-  T_UTF8,
-  T_VIEW,
+  E_CAUSE, E_ERRORS, E_MESSAGE, E_POSITION, E_STACK, K_AGGREGATE, K_DOMEXCEPTION, T_AB, T_ARR, T_ARRX, T_BIGNEG, T_BIGPOS, T_CALLBACK, T_DATE, T_END,
+  T_ERROR, T_F64, T_FALSE, T_INT, T_L1, T_MAP, T_NULL, T_OBJ, T_REF, T_REGEXP, T_SET, T_SMALL, T_TRUE, T_UNDEF, T_UTF16, T_UTF8, T_VIEW,
 } = format
 
-// ---------------------------------------------------------------------------------------
-// Decoder state (module-level to avoid per-call allocation; saved when re-entered)
+// --- Decoder state (module-level to avoid per-call allocation; saved when re-entered) ---
 
+let dPos = 0
 let dBuf: SharedArrayBuffer = new SharedArrayBuffer(0)
 let dU8: Uint8Array = new Uint8ArrayCtor(0)
 let dDV: SafeDataView = new SafeDataView(new ArrayBuffer(0))
-let dPos = 0
 let dObjs: unknown[] = []
 let dN = 0 // number of objects decoded so far in this call (ids 0..dN-1)
 let dActive = false

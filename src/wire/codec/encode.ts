@@ -8,59 +8,24 @@
 
 import { CodecFallback, align8 } from './format.ts'
 import * as format from './format.ts'
+// biome-ignore format: a table of names, packed: one a line would add dozens of lines for nothing
 import {
-  ObjectProto,
-  RangeErrorProto,
-  SafeDataView,
-  SafeMap,
-  StringCtor,
-  Uint8ArrayCtor,
-  asUintN,
-  charCodeAt,
-  encodeUtf8Into,
-  getProto,
-  isArray,
-  isProxy,
-  isView,
-  isWellFormed,
-  objectKeys,
-  sabByteLength,
-  sabGrow,
-  stringIndexOf,
-  stringMethodsIntact,
-  stringSlice,
-  u8Set,
+  ObjectProto, SafeDataView, SafeMap, StringCtor, Uint8ArrayCtor, asUintN, charCodeAt, encodeUtf8Into, getProto, isArray, isProxy,
+  isView, isWellFormed, objectKeys, sabByteLength, sabGrow, stringMethodsIntact, stringSlice, u8Set,
 } from './intrinsics.ts'
 import { refresh, viewsFor } from './views.ts'
-import { Uncloneable, isIndexKey, keySegment, uncloneableError, withPath } from './uncloneable.ts'
+import { Uncloneable, isIndexKey, isStackOverflow, keySegment, uncloneableError, withPath } from './uncloneable.ts'
 import { encSpecial, encView } from './encode-builtins.ts'
 
 // Tags and limits as module-local constants: V8 does not constant-fold imported bindings, and
 // the hot paths below test or write them for every value (measured: 5-10% on small messages).
+// biome-ignore format: a table of names, packed: one a line would add dozens of lines for nothing
 const {
-  T_ARR,
-  T_ARRX,
-  T_BIGNEG,
-  T_BIGPOS,
-  T_END,
-  T_F64,
-  T_FALSE,
-  T_INT,
-  T_L1,
-  T_NULL,
-  T_OBJ,
-  T_REF,
-  T_SMALL,
-  T_TRUE,
-  T_UNDEF,
-  T_UTF16,
-  T_UTF8,
-  MAX_DEPTH,
+  T_ARR, T_ARRX, T_BIGNEG, T_BIGPOS, T_END, T_F64, T_FALSE, T_INT, T_L1, T_NULL, T_OBJ, T_REF, T_SMALL, T_TRUE, T_UNDEF, T_UTF16, T_UTF8, MAX_DEPTH,
   SHORT_STRING,
 } = format
 
-// ---------------------------------------------------------------------------------------
-// Encoder state (module-level to avoid per-call allocation; saved when re-entered)
+// --- Encoder state (module-level to avoid per-call allocation; saved when re-entered) ---
 
 let eBuf: SharedArrayBuffer = new SharedArrayBuffer(0)
 let eU8: Uint8Array = new Uint8ArrayCtor(0)
@@ -102,8 +67,7 @@ export function ensure(n: number): void {
   if (ePos + n > eCap) grow(ePos + n, ePos + n)
 }
 
-// ---------------------------------------------------------------------------------------
-// Writer interface for encode-builtins.ts (the caller has made room with ensure first)
+// --- Writer interface for encode-builtins.ts (the caller has made room with ensure first) ---
 
 /** Writes one byte (a tag, a kind, flags). */
 export function writeByte(b: number): void {
@@ -144,8 +108,7 @@ export function endContainer(): void {
   eDepth--
 }
 
-// ---------------------------------------------------------------------------------------
-// Primitives
+// --- Primitives ---
 
 export function encString(s: string): void {
   if (!eStringsIntact) return encStringSafe(s)
@@ -171,26 +134,12 @@ export function encString(s: string): void {
   else encUtf16(s)
 }
 
-/** encString for when String.prototype.charCodeAt has been replaced: the same bytes, through the captured method. */
+/**
+ * encString for when String.prototype.charCodeAt has been replaced: no Latin-1 short form
+ * (it would need the method per character), UTF-8 or UTF-16 instead; the decoder reads
+ * every form the same.
+ */
 function encStringSafe(s: string): void {
-  const n = s.length
-  if (n <= SHORT_STRING) {
-    ensure(2 + n)
-    const u8 = eU8
-    const p = ePos + 2
-    let i = 0
-    for (; i < n; i++) {
-      const c = charCodeAt(s, i)
-      if (c > 0xff) break
-      u8[p + i] = c
-    }
-    if (i === n) {
-      u8[ePos] = T_L1
-      u8[ePos + 1] = n
-      ePos = p + n
-      return
-    }
-  }
   if (isWellFormed(s)) encUtf8(s)
   else encUtf16(s)
 }
@@ -276,8 +225,7 @@ function encBigInt(v: bigint): void {
   eDV.setUint32(at, words, true)
 }
 
-// ---------------------------------------------------------------------------------------
-// Values and objects
+// --- Values and objects ---
 
 export function enc(v: unknown): void {
   switch (typeof v) {
@@ -447,12 +395,7 @@ function encArray(a: unknown[]): void {
   eDepth--
 }
 
-// ---------------------------------------------------------------------------------------
-// Entry point
-
-function isStackOverflow(e: unknown): boolean {
-  return typeof e === 'object' && e !== null && getProto(e) === RangeErrorProto && stringIndexOf(StringCtor((e as Error).message), 'call stack') >= 0
-}
+// --- Entry point ---
 
 /** Encodes `values` (a top-level list, e.g. call arguments, or [result]) into `buffer` starting at byte `offset`.
  *  `buffer` is a growable SharedArrayBuffer; grow it (buffer.grow) as needed, never beyond min(buffer.maxByteLength, offset + maxBytes) — past that throw CodecFallback.

@@ -4,7 +4,18 @@
  * while the encoder unwinds, and the DataCloneError the caller finally sees.
  */
 
-import { DOMExceptionCtor, ErrorCtor, charCodeAt, defineProperty, jsonStringify, stringSlice } from './intrinsics.ts'
+import {
+  DOMExceptionCtor,
+  ErrorCtor,
+  RangeErrorProto,
+  StringCtor,
+  charCodeAt,
+  defineProperty,
+  getProto,
+  jsonStringify,
+  stringIndexOf,
+  stringSlice,
+} from './intrinsics.ts'
 
 /** Internal marker for values structuredClone rejects; the path is collected while unwinding. */
 export class Uncloneable {
@@ -58,4 +69,9 @@ export function uncloneableError(u: Uncloneable, index: number, label?: (index: 
   defineProperty(err, 'index', { value: index, writable: true, enumerable: true, configurable: true })
   defineProperty(err, 'path', { value: path, writable: true, enumerable: true, configurable: true })
   return err
+}
+
+/** Whether `e` is the engine's stack overflow (a RangeError about the call stack): a value nested too deeply. */
+export function isStackOverflow(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && getProto(e) === RangeErrorProto && stringIndexOf(StringCtor((e as Error).message), 'call stack') >= 0
 }
