@@ -40,8 +40,6 @@ export interface SyncCall extends CallRequest {
 export class BlockingThread {
   private current: WorkerSlot | undefined
   private inCall = false
-  /** A call on the current worker was given up on and may still run there. */
-  abandoned = false
   /** Closed by its owner: a call in flight fails with `BridgeClosedError`, not as a crash. */
   private closed = false
   private readonly spin: AdaptiveSpin
@@ -160,7 +158,6 @@ export class BlockingThread {
     })
     if (this.options.backend.canUnref) worker.thread.unref()
     this.current = worker
-    this.abandoned = false
     return worker
   }
 
@@ -170,7 +167,6 @@ export class BlockingThread {
     const abandoned = worker.abandon(seq, call, 'timeout', this.options.settleGrace)
     if (abandoned === 'answered') return
     if (abandoned === 'dead') throw this.diedDuring(worker, call)
-    this.abandoned = true
     const { startupTimeout } = this.options
     const error =
       outcome === 'startup'

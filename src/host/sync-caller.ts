@@ -30,13 +30,14 @@ export class SyncCaller {
 
   call(call: SyncCall): unknown {
     const thread = this.thread
-    // A call it timed out on may still run there. Usually it awaits, and the worker's event
-    // loop is free to take this call at once; if the worker does not take it within
-    // `settleGrace`, that call holds the thread (sync code), and a fresh worker takes over.
+    // Calls run one at a time here, so a call still unsettled on the worker is one that timed
+    // out. Usually it awaits, and the worker's event loop is free to take this call at once;
+    // if the worker does not take it within `settleGrace`, that call holds the thread (sync
+    // code), and a fresh worker takes over.
     const worker = thread.worker
-    if (thread.abandoned && (worker === undefined || worker.dead || worker.channel.busy === 0)) thread.abandoned = false
+    const timedOutCallRuns = worker !== undefined && !worker.dead && worker.channel.busy > 0
     try {
-      return thread.call(call, thread.abandoned ? this.options.settleGrace : undefined)
+      return thread.call(call, timedOutCallRuns ? this.options.settleGrace : undefined)
     } finally {
       this.lastUsed = now()
       if (Number.isFinite(this.options.idleTimeout)) this.armIdleTimer()

@@ -355,7 +355,7 @@ export function encPlain(o: object): void {
 }
 
 /** Writes key/value pairs for keys[from..]. */
-export function encProps(o: object, keys: string[], from: number): void {
+function encProps(o: object, keys: string[], from: number): void {
   const rec = o as Record<string, unknown>
   let i = from
   try {

@@ -197,8 +197,8 @@ export const structuredCloneFn: ((value: unknown) => unknown) | undefined =
 // ---------------------------------------------------------------------------------------
 // Text
 
-export const utf8Encoder = new TextEncoder()
-export const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true })
+const utf8Encoder = new TextEncoder()
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true })
 const encodeIntoMethod = uncurry(TextEncoder.prototype.encodeInto)
 const decodeMethod = uncurry(TextDecoder.prototype.decode) as (self: TextDecoder, input: Uint8Array) => string
 /** TextEncoder.prototype.encodeInto of the codec's encoder, as captured at load. */
