@@ -237,7 +237,8 @@ class BridgeImpl implements Bridge, CallTarget {
   }
 
   callAsync(call: AsyncCall): Promise<unknown> {
-    return this.pool.run(call.limiter === undefined ? { ...call, limiter: this.limiter } : call)
+    const limiter = call.limiter ?? this.limiter
+    return this.pool.run({ ...call, limiter, cappedByMaxThreads: limiter === defaultThreadLimiter() })
   }
 
   close(): void {

@@ -12,7 +12,7 @@ import { dataCloneError } from '../wire/codec/index.ts'
 import { checkTimeout } from './validate.ts'
 
 /** One `run()` call, as a handle hands it to its target (the pool takes it as it is). */
-export type AsyncCall = PoolCall
+export type AsyncCall = Omit<PoolCall, 'cappedByMaxThreads'>
 
 /** Where a handle's calls go: a bridge (sync worker and pool) or a portal (its thread). */
 export interface CallTarget {

@@ -20,7 +20,13 @@ import type { CallRequest, SlotOptions } from './worker-slot.ts'
 export interface PoolOptions {
   /** Threads kept even when idle. Default: 0 (threads start on demand). */
   readonly minThreads?: number
-  /** Most threads running at once. Default: the machine's available parallelism. */
+  /**
+   * Most threads running tasks of the default limiter (`defaultThreadLimiter()`) at once.
+   * A task under any other `CapacityLimiter` (the bridge's `limiter` option, or
+   * `with({ limiter })`) is bounded by that limiter alone, as in anyio: the pool starts a
+   * thread for it when none is idle, beyond `maxThreads` if need be. Default: the
+   * machine's available parallelism.
+   */
   readonly maxThreads?: number
   /** Stop a thread above `minThreads` after it idled this long, in ms. Default: 10000 (250 on Deno). */
   readonly idleTimeout?: number
@@ -44,6 +50,11 @@ export interface PoolCall extends CallRequest {
   readonly signal: AbortSignal | undefined
   readonly abandonOnCancel: boolean
   readonly limiter: TokenSource | undefined
+  /**
+   * Whether `maxThreads` bounds this task (it runs under the default limiter). When false,
+   * its limiter alone bounds it, and the pool grows to what that limiter grants.
+   */
+  readonly cappedByMaxThreads: boolean
 }
 
 interface ResolvedPoolOptions extends SlotOptions {
@@ -182,33 +193,52 @@ export class Pool {
   private enqueue(task: Task): void {
     if (task.settled) return
     if (this.closed) return this.finish(task, false, new BridgeClosedError('The bridge was closed before this task started'))
-    if (this.queueLength >= this.options.maxQueue && this.idle.length === 0 && this.workers.size >= this.options.maxThreads) {
+    if (!task.call.cappedByMaxThreads) return this.startUncapped(task)
+    if (this.queueLength >= this.options.maxQueue && this.cappedRunning() >= this.options.maxThreads) {
       return this.finish(task, false, new QueueFullError(`The pool queue is full (maxQueue: ${this.options.maxQueue})`))
     }
     this.queue.push(task)
     this.dispatch()
   }
 
-  /** Hands queued tasks to idle (or new) threads. */
+  /** Tasks of the default limiter on a thread now (draining cancelled ones included). */
+  private cappedRunning(): number {
+    let running = 0
+    for (const worker of this.workers) if (worker.task?.call.cappedByMaxThreads) running++
+    return running
+  }
+
+  /**
+   * Starts a task whose own limiter bounds it (it holds its token already): on an idle
+   * thread, or on a new one whatever `maxThreads` says. It never waits in the queue.
+   */
+  private startUncapped(task: Task): void {
+    const worker = this.idleOrNewWorker()
+    if (worker instanceof PoolWorker) this.start(worker, task)
+    else this.finish(task, false, new WorkerCrashedError(`Could not start a pool thread for run('${task.call.name}')`, { cause: worker.cause }))
+  }
+
+  /** An idle live thread, else a new one; `{ cause }` if none could be started. */
+  private idleOrNewWorker(): PoolWorker | { cause: unknown } {
+    for (let worker = this.idle.pop(); worker !== undefined; worker = this.idle.pop()) {
+      if (!worker.slot.dead) return worker
+      this.retire(worker, 'died while idle')
+    }
+    try {
+      return this.spawn()
+    } catch (cause) {
+      return { cause }
+    }
+  }
+
+  /** Hands queued tasks (all of the default limiter) to idle or new threads, up to `maxThreads` of them at once. */
   private dispatch(): void {
-    while (this.queueLength > 0) {
-      let worker = this.idle.pop()
-      if (worker?.slot.dead) {
-        this.retire(worker, 'died while idle')
-        continue
-      }
-      if (worker === undefined && this.workers.size < this.options.maxThreads) {
-        try {
-          worker = this.spawn()
-        } catch (cause) {
-          const task = this.takeQueued()
-          this.finish(task, false, new WorkerCrashedError(`Could not start a pool thread for run('${task.call.name}')`, { cause }))
-          continue
-        }
-      }
-      if (worker === undefined) return
+    while (this.queueLength > 0 && this.cappedRunning() < this.options.maxThreads) {
+      const worker = this.idleOrNewWorker()
       const task = this.takeQueued()
-      if (task.settled) this.idle.push(worker)
+      if (!(worker instanceof PoolWorker)) {
+        this.finish(task, false, new WorkerCrashedError(`Could not start a pool thread for run('${task.call.name}')`, { cause: worker.cause }))
+      } else if (task.settled) this.idle.push(worker)
       else this.start(worker, task)
     }
   }
