@@ -9,6 +9,8 @@ import { BridgeClosedError } from '../shared/errors.ts'
 import { defaultThreadLimiter } from './limiter.ts'
 import type { CapacityLimiter, CapacityLimiterStatistics } from './limiter.ts'
 import { Pool } from './pool.ts'
+import { Durations } from './stats.ts'
+import type { DurationSummary } from './stats.ts'
 import type { HostFunctions } from './reverse-server.ts'
 import type { PoolOptions } from './pool.ts'
 import { Handle } from './handle.ts'
@@ -103,8 +105,25 @@ export interface BridgeStats {
   readonly inFlight: number
   /** `run()` tasks waiting for a pool thread, or for a limiter token before that. */
   readonly queued: number
-  /** Live threads: the sync worker, the pool's, and the portals'. */
+  /** Live threads: the sync worker, the pool's, and the portals' (the sum of `threadsByKind`). */
   readonly threads: number
+  /** Live threads by what they serve: `runSync` (0 or 1), the `run()` pool, the portals. */
+  readonly threadsByKind: { readonly sync: number; readonly pool: number; readonly portals: number }
+  /** `run()` tasks answered by their thread, with a value or an error (not those cancelled or crashed). */
+  readonly completed: number
+  /**
+   * Time each answered `run()` task ran on its thread, ms: count, mean and max since the
+   * bridge was created, p50 and p99 over the last 1024 tasks.
+   */
+  readonly runTime: DurationSummary
+  /** Time each started `run()` task waited (for a limiter token, then a thread), ms; as `runTime`. */
+  readonly waitTime: DurationSummary
+  /**
+   * Share of the pool's capacity busy with `run()` tasks over the last 10 seconds (or since
+   * the pool started, if later), from 0 to 1. The capacity is `maxThreads` threads, or the
+   * live pool threads when a limiter grew the pool beyond `maxThreads`.
+   */
+  readonly utilization: number
   /** Portals started and not stopped. */
   readonly portals: number
   /** Host functions passed as arguments to calls that have not ended (released as each call ends). */
@@ -116,9 +135,11 @@ export interface BridgeStats {
    * `checkCancelled()` is never counted here: it stops on its own.
    */
   readonly runawayThreads: number
-  /** The statistics of the limiter `run()` uses by default. */
+  /** The statistics of the limiter `run()` uses by default (the bridge's `limiter`), JSON-serializable. */
   readonly limiter: CapacityLimiterStatistics
 }
+
+const noDurations = new Durations()
 
 /** Creates a bridge. The backend is chosen explicitly: `createBridge({ backend: nodeBackend() })`. */
 export function createBridge(options: BridgeOptions): Bridge {
@@ -251,12 +272,22 @@ class BridgeImpl implements Bridge, CallTarget {
 
   stats(): BridgeStats {
     const pool = this.poolInstance
+    const threadsByKind = {
+      sync: this.caller.threads,
+      pool: pool?.threads ?? 0,
+      portals: [...this.portals].reduce((sum, portal) => sum + portal.threads, 0),
+    }
     return {
       backend: this.backend.name,
       calls: this.calls,
       inFlight: pool?.inFlight ?? 0,
       queued: pool?.queued ?? 0,
-      threads: this.caller.threads + (pool?.threads ?? 0) + [...this.portals].reduce((sum, portal) => sum + portal.threads, 0),
+      threads: threadsByKind.sync + threadsByKind.pool + threadsByKind.portals,
+      threadsByKind,
+      completed: pool?.completed ?? 0,
+      runTime: (pool?.runTime ?? noDurations).summary(),
+      waitTime: (pool?.waitTime ?? noDurations).summary(),
+      utilization: pool?.utilization ?? 0,
       portals: this.portals.size,
       callbacks: this.host.callbacks.size,
       closed: this.closed,

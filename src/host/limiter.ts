@@ -25,7 +25,11 @@ export interface CapacityLimiterStatistics {
   readonly borrowedTokens: number
   /** The limiter's `totalTokens` (an integer >= 1, or `Infinity`). */
   readonly totalTokens: number
-  /** Current borrowers, in the order they took their tokens (tokens from `acquire()` appear as their {@link CapacityToken}). */
+  /**
+   * Current borrowers, in the order they took their tokens. Tokens from `acquire()` appear
+   * as their {@link CapacityToken} (JSON: `{ "kind": "token", "token": 3 }`), `run()` tasks as
+   * `{ kind: 'run', task, name, module }`, other borrowers as they were given.
+   */
   readonly borrowers: readonly unknown[]
   /** How many acquisitions are waiting for a token. */
   readonly tasksWaiting: number
@@ -34,6 +38,7 @@ export interface CapacityLimiterStatistics {
 // Module-private bridges between the two classes (assigned in their static blocks).
 let issueToken: (limiter: CapacityLimiter) => CapacityToken
 let holds: (limiter: CapacityLimiter, borrower: unknown) => boolean
+let lastTokenNumber = 0
 
 /**
  * A token borrowed from a {@link CapacityLimiter} by `acquire()` or `acquireNowait()`.
@@ -46,10 +51,17 @@ export class CapacityToken {
   }
 
   readonly #limiter: CapacityLimiter
+  /** A number for logs and statistics, unique in this realm. */
+  readonly number = ++lastTokenNumber
 
   /** Tokens come from `CapacityLimiter.acquire()` and `acquireNowait()` only. */
   private constructor(limiter: CapacityLimiter) {
     this.#limiter = limiter
+  }
+
+  /** What `JSON.stringify` shows of a token, in `limiter.statistics().borrowers` for one. */
+  toJSON(): { kind: 'token'; token: number; held: boolean } {
+    return { kind: 'token', token: this.number, held: this.held }
   }
 
   /** The limiter this token belongs to. */

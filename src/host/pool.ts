@@ -13,6 +13,7 @@ import { now } from '../shared/wait-policy.ts'
 import { PORT_PATIENCE_MILLIS } from '../wire/protocol.ts'
 import { CancelWatch, KeepAlive } from './lifetime.ts'
 import { drained, onEvents, schedule } from './wait.ts'
+import { BusyWindow, Durations } from './stats.ts'
 import { WorkerSlot } from './worker-slot.ts'
 import type { CallRequest, SlotOptions } from './worker-slot.ts'
 
@@ -41,7 +42,22 @@ export interface PoolOptions {
 
 /** What limits how many tasks run at once: a `CapacityLimiter`. */
 export interface TokenSource {
-  acquire(options?: { signal?: AbortSignal }): Promise<{ release(): void }>
+  acquireOnBehalfOf(borrower: unknown, options?: { signal?: AbortSignal }): Promise<void>
+  releaseOnBehalfOf(borrower: unknown): void
+}
+
+/**
+ * What a `run()` task appears as among a limiter's borrowers (`limiter.statistics()`):
+ * plain data, so that `JSON.stringify` shows it.
+ */
+export interface TaskBorrower {
+  readonly kind: 'run'
+  /** The task's number in its pool, as in the `anythread:task:*` events. */
+  readonly task: number
+  /** The export it runs. */
+  readonly name: string
+  /** The module's URL. */
+  readonly module: string
 }
 
 /** One `run()` call, as the bridge hands it over. */
@@ -70,7 +86,11 @@ interface ResolvedPoolOptions extends SlotOptions {
 class Task {
   worker: PoolWorker | undefined
   seq = 0
-  token: { release(): void } | undefined
+  /** What holds its limiter token, while it does. */
+  borrower: TaskBorrower | undefined
+  readonly queuedAt = now()
+  /** When it was posted to its thread (0 before). */
+  startedAt = 0
   /** Its signal and deadline; the deadline does not count a thread's start-up. */
   watch: CancelWatch | undefined
   settled = false
@@ -80,6 +100,7 @@ class Task {
   done = false
 
   constructor(
+    readonly id: number,
     readonly call: PoolCall,
     private readonly resolve: (value: unknown) => void,
     private readonly reject: (error: unknown) => void,
@@ -101,9 +122,9 @@ class Task {
 
   /** Gives back the limiter token; once, when the thread is really done with the task. */
   releaseToken(): void {
-    const token = this.token
-    this.token = undefined
-    token?.release()
+    const borrower = this.borrower
+    this.borrower = undefined
+    if (borrower !== undefined) this.call.limiter?.releaseOnBehalfOf(borrower)
   }
 }
 
@@ -126,10 +147,26 @@ export class Pool {
   private readonly keepAlive = new KeepAlive()
   private idleTimer: unknown
   private closed = false
-  /** Tasks completed, for statistics. */
+  /** Tasks answered by their thread (a value or an error), for statistics. */
   completed = 0
+  private lastTaskId = 0
+  /** Queue and token wait of each task that started, ms. */
+  readonly waitTime = new Durations()
+  /** Run time of each answered task, ms. */
+  readonly runTime = new Durations()
+  private readonly busy = new BusyWindow(now())
 
   constructor(private readonly options: ResolvedPoolOptions) {}
+
+  /**
+   * The share of the pool's capacity (`maxThreads` threads, or the live threads if a
+   * limiter grew the pool beyond) busy with tasks over the last `UTILIZATION_WINDOW_MILLIS`.
+   */
+  get utilization(): number {
+    const running: number[] = []
+    for (const worker of this.workers) if (worker.task !== undefined && worker.task.startedAt > 0) running.push(worker.task.startedAt)
+    return Math.min(1, this.busy.utilization(now(), Math.max(this.options.maxThreads, this.workers.size), running))
+  }
 
   get threads(): number {
     return this.workers.size
@@ -148,18 +185,20 @@ export class Pool {
   run(call: PoolCall): Promise<unknown> {
     return new Promise((resolve, reject) => {
       if (call.signal?.aborted) return reject(call.signal.reason)
-      const task = new Task(call, resolve, reject)
+      const task = new Task(++this.lastTaskId, call, resolve, reject)
       const starting = (): boolean => task.worker?.slot.starting(task.seq) === true
       task.watch = new CancelWatch(call, this.options, starting, (reason, kind) => this.cancel(task, reason, kind))
       this.inFlight++
       this.keepAlive.hold()
       if (call.limiter === undefined) return this.enqueue(task)
       this.waitingForToken.add(task)
-      call.limiter.acquire(call.signal === undefined ? undefined : { signal: call.signal }).then(
-        (token) => {
+      const borrower: TaskBorrower = Object.freeze({ kind: 'run', task: task.id, name: call.name, module: call.url })
+      const { limiter } = call
+      limiter.acquireOnBehalfOf(borrower, call.signal === undefined ? undefined : { signal: call.signal }).then(
+        () => {
           this.waitingForToken.delete(task)
-          if (task.settled) return token.release() // cancelled or closed while waiting
-          task.token = token
+          if (task.settled) return limiter.releaseOnBehalfOf(borrower) // cancelled or closed while waiting
+          task.borrower = borrower
           try {
             this.enqueue(task)
           } catch (error) {
@@ -265,6 +304,8 @@ export class Pool {
       this.makeIdle(worker)
       return this.finish(task, false, error)
     }
+    task.startedAt = now()
+    this.waitTime.record(task.startedAt - task.queuedAt)
     this.watch(worker, task)
   }
 
@@ -301,6 +342,9 @@ export class Pool {
     worker.task = undefined
     task.worker = undefined
     this.completed++
+    const end = now()
+    this.runTime.record(end - task.startedAt)
+    this.busy.record(task.startedAt, end)
     this.makeIdle(worker)
     this.finish(task, ok, value)
   }
