@@ -3,6 +3,7 @@
  * stdio synchronous, and serves calls.
  */
 import { writeSync } from 'node:fs'
+import { getHeapStatistics } from 'node:v8'
 import { workerData } from 'node:worker_threads'
 import { serve } from '../src/worker/serve.ts'
 import type { NodeBoot } from './node.ts'
@@ -19,6 +20,7 @@ if (boot.syncStdio) {
 serve(boot, {
   receiveMessageSync,
   isProxy,
+  heapUsed: () => getHeapStatistics().used_heap_size,
   onDeath(hook) {
     process.on('exit', (code) => hook(undefined, code))
     const fail = (error: unknown): void => {

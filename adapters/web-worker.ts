@@ -19,13 +19,22 @@ interface WorkerScope {
 }
 
 const scope = globalThis as unknown as WorkerScope
-const nodeProcess = (globalThis as { process?: { on?(event: string, fn: (code: number) => void): void; exit?(code: number): never } }).process
+const nodeProcess = (
+  globalThis as {
+    process?: { on?(event: string, fn: (code: number) => void): void; exit?(code: number): never; memoryUsage?(): { heapUsed: number } }
+  }
+).process
+const deno = (globalThis as { Deno?: { memoryUsage(): { heapUsed: number } } }).Deno
+
+/** This worker's own heap: Deno and Bun both count it per worker, not per process. */
+const heapUsed = deno !== undefined ? () => deno.memoryUsage().heapUsed : nodeProcess?.memoryUsage && (() => nodeProcess.memoryUsage!().heapUsed)
 
 scope.onmessage = (event: MessageEvent) => {
   scope.onmessage = null
   serve(event.data as BootData, {
     receiveMessageSync,
     isProxy,
+    ...(heapUsed && { heapUsed }),
     onDeath(hook) {
       const close = scope.close?.bind(scope)
       const end = (code: number): void => {

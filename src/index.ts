@@ -21,7 +21,7 @@ export {
 export type { BlockingPortal, PortalFuture, PortalModuleHandle, PortalOptions, PortalStopOptions } from './host/portal.ts'
 export { CapacityLimiter, CapacityToken, defaultThreadLimiter } from './host/limiter.ts'
 export type { CapacityLimiterStatistics } from './host/limiter.ts'
-export type { PoolOptions, TaskBorrower } from './host/pool.ts'
+export type { PoolOptions, TaskBorrower } from './host/pool-task.ts'
 export type { DurationSummary } from './host/stats.ts'
 export { DEFAULT_WAIT_POLICY } from './shared/wait-policy.ts'
 export type { WaitPolicy } from './shared/wait-policy.ts'

@@ -12,7 +12,7 @@ import { Pool } from './pool.ts'
 import { Durations } from './stats.ts'
 import type { DurationSummary } from './stats.ts'
 import type { HostFunctions } from './reverse-server.ts'
-import type { PoolOptions } from './pool.ts'
+import type { PoolOptions } from './pool-task.ts'
 import { Handle } from './handle.ts'
 import type { AsyncCall, CallTarget } from './handle.ts'
 import { Portal } from './portal.ts'
@@ -63,8 +63,19 @@ export interface BridgeOptions {
   readonly expose?: Readonly<Record<string, (...args: never[]) => unknown>>
   /** The thread pool behind `run()`; see {@link PoolOptions} for each default. */
   readonly pool?: PoolOptions
-  /** The limiter `run()` tasks take a token from. Default: `defaultThreadLimiter()` (40 tokens). */
+  /**
+   * The limiter `run()` tasks take a token from. Default: `defaultThreadLimiter()` (40
+   * tokens, `pool.maxThreads` of them running at once). Any other limiter bounds `run()`
+   * by itself: the pool grows to what it grants, beyond `pool.maxThreads`.
+   */
   readonly limiter?: CapacityLimiter
+  /**
+   * A value each worker thread of this bridge (the `runSync` worker, the pool's, the
+   * portals') receives a structured clone of, which its modules read as
+   * `import { workerData } from 'anythread/worker'`. Checked when the bridge is created: a
+   * value that cannot be cloned throws a `DataCloneError` there. Default: `undefined`.
+   */
+  readonly workerData?: unknown
   /** How long a new worker may take to start before the call fails. Default: 30000 ms. */
   readonly startupTimeout?: number
   /**
@@ -93,6 +104,15 @@ export interface Bridge extends Closeable {
   startBlockingPortal(options?: PortalOptions): BlockingPortal
   /** Stops the worker, the pool and every portal. Later calls throw `BridgeClosedError`. Safe to call twice. */
   close(): void
+  /**
+   * Backpressure for `run()`, like a stream's `write()` returning false: true while the
+   * pool's queue (tasks waiting for a limiter token or a thread) holds `pool.maxQueue`
+   * tasks, or `pool.maxThreads` tasks when `maxQueue` is unbounded. Stop submitting and
+   * `await bridge.drained()`.
+   */
+  readonly needsDrain: boolean
+  /** Resolves once no `run()` task waits for a token or a thread (at once if none does, and on `close()`). */
+  drained(): Promise<void>
   /** Statistics: calls made and live worker threads. */
   stats(): BridgeStats
 }
@@ -181,6 +201,8 @@ class BridgeImpl implements Bridge, CallTarget {
       if (typeof fn !== 'function') throw new TypeError(`expose.${name} must be a function`)
     }
     this.host = { expose, callbacks: new Map(), lastCallbackId: 0 }
+    const { workerData } = options
+    if (workerData !== undefined) structuredClone(workerData) // a DataCloneError here, not when a thread starts
     this.callerOptions = {
       host: this.host,
       runaways: this.runaways,
@@ -190,6 +212,7 @@ class BridgeImpl implements Bridge, CallTarget {
       maxInlineBytes,
       settleGrace: checkTimeout(options.settleGrace ?? 100, 'settleGrace'),
       startupTimeout: checkTimeout(options.startupTimeout ?? 30_000, 'startupTimeout'),
+      ...(workerData !== undefined && { workerData }),
     }
     this.caller = new SyncCaller({
       ...this.callerOptions,
@@ -197,7 +220,11 @@ class BridgeImpl implements Bridge, CallTarget {
     })
     this.limiter = options.limiter ?? defaultThreadLimiter()
     const pool = options.pool ?? {}
-    const maxThreads = pool.maxThreads ?? Math.max(1, options.backend.availableParallelism?.() ?? 2)
+    const maxThreads = checkCount(pool.maxThreads ?? Math.max(1, options.backend.availableParallelism?.() ?? 2), 'pool.maxThreads', 1)
+    const maxWorkerMemoryMB = pool.maxWorkerMemoryMB ?? Infinity
+    if (typeof maxWorkerMemoryMB !== 'number' || !(maxWorkerMemoryMB > 0)) {
+      throw new RangeError(`pool.maxWorkerMemoryMB must be a number of MiB > 0 (or Infinity), got ${String(maxWorkerMemoryMB)}`)
+    }
     this.poolOptions = {
       host: this.host,
       runaways: this.runaways,
@@ -205,9 +232,13 @@ class BridgeImpl implements Bridge, CallTarget {
       maxInlineBytes,
       workerSpinMicros: wait.workerSpinMicros,
       minThreads: checkCount(pool.minThreads ?? 0, 'pool.minThreads', 0),
-      maxThreads: checkCount(maxThreads, 'pool.maxThreads', 1),
+      maxThreads,
       idleTimeout: checkTimeout(pool.idleTimeout ?? (options.backend.canUnref ? 10_000 : 250), 'pool.idleTimeout'),
-      maxQueue: checkCount(pool.maxQueue ?? Infinity, 'pool.maxQueue', 0),
+      maxQueue: pool.maxQueue === 'auto' ? maxThreads * maxThreads : checkCount(pool.maxQueue ?? Infinity, 'pool.maxQueue', 0),
+      maxTasksPerWorker: checkCount(pool.maxTasksPerWorker ?? Infinity, 'pool.maxTasksPerWorker', 1),
+      maxWorkerMemoryMB,
+      measureMemory: Number.isFinite(maxWorkerMemoryMB),
+      ...(workerData !== undefined && { workerData }),
       cancelGrace: checkTimeout(pool.cancelGrace ?? 1_000, 'pool.cancelGrace'),
       startupTimeout: this.callerOptions.startupTimeout,
     }
@@ -260,6 +291,14 @@ class BridgeImpl implements Bridge, CallTarget {
   callAsync(call: AsyncCall): Promise<unknown> {
     const limiter = call.limiter ?? this.limiter
     return this.pool.run({ ...call, limiter, cappedByMaxThreads: limiter === defaultThreadLimiter() })
+  }
+
+  get needsDrain(): boolean {
+    return this.poolInstance?.needsDrain ?? false
+  }
+
+  drained(): Promise<void> {
+    return this.poolInstance?.drained() ?? Promise.resolve()
   }
 
   close(): void {

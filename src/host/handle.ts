@@ -4,7 +4,7 @@
  */
 import { registerCallbacks } from './reverse-server.ts'
 import type { HostFunctions } from './reverse-server.ts'
-import type { PoolCall } from './pool.ts'
+import type { PoolCall } from './pool-task.ts'
 import type { SyncCall } from './blocking-thread.ts'
 import type { AnyModule, CallOptions, ModuleHandle } from '../shared/types.ts'
 import { TimeoutError } from '../shared/errors.ts'

@@ -15,125 +15,8 @@ import { CancelWatch, KeepAlive } from './lifetime.ts'
 import { drained, onEvents, schedule } from './wait.ts'
 import { BusyWindow, Durations } from './stats.ts'
 import { WorkerSlot } from './worker-slot.ts'
-import type { CallRequest, SlotOptions } from './worker-slot.ts'
-
-/** The pool's options; see `BridgeOptions.pool` for the defaults. */
-export interface PoolOptions {
-  /** Threads kept even when idle. Default: 0 (threads start on demand). */
-  readonly minThreads?: number
-  /**
-   * Most threads running tasks of the default limiter (`defaultThreadLimiter()`) at once.
-   * A task under any other `CapacityLimiter` (the bridge's `limiter` option, or
-   * `with({ limiter })`) is bounded by that limiter alone, as in anyio: the pool starts a
-   * thread for it when none is idle, beyond `maxThreads` if need be. Default: the
-   * machine's available parallelism.
-   */
-  readonly maxThreads?: number
-  /** Stop a thread above `minThreads` after it idled this long, in ms. Default: 10000 (250 on Deno). */
-  readonly idleTimeout?: number
-  /** Most tasks waiting for a thread; one more rejects with `QueueFullError`. Default: Infinity. */
-  readonly maxQueue?: number
-  /**
-   * How long a cancelled task may keep running (it should notice `currentSignal()` or
-   * `checkCancelled()`) before its thread is terminated and replaced, in ms. Default: 1000.
-   */
-  readonly cancelGrace?: number
-}
-
-/** What limits how many tasks run at once: a `CapacityLimiter`. */
-export interface TokenSource {
-  acquireOnBehalfOf(borrower: unknown, options?: { signal?: AbortSignal }): Promise<void>
-  releaseOnBehalfOf(borrower: unknown): void
-}
-
-/**
- * What a `run()` task appears as among a limiter's borrowers (`limiter.statistics()`):
- * plain data, so that `JSON.stringify` shows it.
- */
-export interface TaskBorrower {
-  readonly kind: 'run'
-  /** The task's number in its pool, as in the `anythread:task:*` events. */
-  readonly task: number
-  /** The export it runs. */
-  readonly name: string
-  /** The module's URL. */
-  readonly module: string
-}
-
-/** One `run()` call, as the bridge hands it over. */
-export interface PoolCall extends CallRequest {
-  readonly timeout: number
-  readonly signal: AbortSignal | undefined
-  readonly abandonOnCancel: boolean
-  readonly limiter: TokenSource | undefined
-  /**
-   * Whether `maxThreads` bounds this task (it runs under the default limiter). When false,
-   * its limiter alone bounds it, and the pool grows to what that limiter grants.
-   */
-  readonly cappedByMaxThreads: boolean
-}
-
-interface ResolvedPoolOptions extends SlotOptions {
-  readonly minThreads: number
-  readonly maxThreads: number
-  readonly idleTimeout: number
-  readonly maxQueue: number
-  readonly cancelGrace: number
-  readonly startupTimeout: number
-}
-
-/** A task from `run()` to its settlement. */
-class Task {
-  worker: PoolWorker | undefined
-  seq = 0
-  /** What holds its limiter token, while it does. */
-  borrower: TaskBorrower | undefined
-  readonly queuedAt = now()
-  /** When it was posted to its thread (0 before). */
-  startedAt = 0
-  /** Its signal and deadline; the deadline does not count a thread's start-up. */
-  watch: CancelWatch | undefined
-  settled = false
-  /** The caller gave up (signal or deadline); the first reason wins. */
-  cancelled = false
-  /** Counted out of the pool's in-flight tasks (its thread is done with it). */
-  done = false
-
-  constructor(
-    readonly id: number,
-    readonly call: PoolCall,
-    private readonly resolve: (value: unknown) => void,
-    private readonly reject: (error: unknown) => void,
-  ) {}
-
-  /** Stops listening for the signal and the deadline. */
-  stopWatching(): void {
-    this.watch?.stop()
-    this.watch = undefined
-  }
-
-  settle(ok: boolean, value: unknown): void {
-    if (this.settled) return
-    this.settled = true
-    this.stopWatching()
-    if (ok) this.resolve(value)
-    else this.reject(value)
-  }
-
-  /** Gives back the limiter token; once, when the thread is really done with the task. */
-  releaseToken(): void {
-    const borrower = this.borrower
-    this.borrower = undefined
-    if (borrower !== undefined) this.call.limiter?.releaseOnBehalfOf(borrower)
-  }
-}
-
-/** A pool thread. `task` is set while it runs one (or drains a cancelled one). */
-class PoolWorker {
-  task: Task | undefined
-  idleSince = now()
-  constructor(readonly slot: WorkerSlot) {}
-}
+import { PoolWorker, Task } from './pool-task.ts'
+import type { PoolCall, ResolvedPoolOptions, TaskBorrower, TokenSource } from './pool-task.ts'
 
 export class Pool {
   private readonly workers = new Set<PoolWorker>()
@@ -191,9 +74,17 @@ export class Pool {
       this.inFlight++
       this.keepAlive.hold()
       if (call.limiter === undefined) return this.enqueue(task)
-      this.waitingForToken.add(task)
+      // Every earlier task waits, or no token is free: this one would wait too.
+      if (this.queued >= this.options.maxQueue && (this.waitingForToken.size > 0 || call.limiter.availableTokens === 0)) {
+        return this.finish(task, false, this.queueFull())
+      }
       const borrower: TaskBorrower = Object.freeze({ kind: 'run', task: task.id, name: call.name, module: call.url })
       const { limiter } = call
+      if (this.tookTokenAtOnce(limiter, borrower)) {
+        task.borrower = borrower
+        return this.enqueue(task)
+      }
+      this.waitingForToken.add(task)
       limiter.acquireOnBehalfOf(borrower, call.signal === undefined ? undefined : { signal: call.signal }).then(
         () => {
           this.waitingForToken.delete(task)
@@ -213,6 +104,20 @@ export class Pool {
     })
   }
 
+  /**
+   * Takes a free token synchronously, so that a task that need not wait is never counted
+   * as waiting (`queued`, `maxQueue`, `needsDrain` stay exact).
+   */
+  private tookTokenAtOnce(limiter: TokenSource, borrower: TaskBorrower): boolean {
+    if (limiter.availableTokens === 0) return false
+    try {
+      limiter.acquireOnBehalfOfNowait(borrower)
+      return true
+    } catch {
+      return false // others wait already (WouldBlockError): queue up behind them
+    }
+  }
+
   /** Stops every thread; tasks not settled yet reject with `BridgeClosedError`. */
   close(): void {
     this.closed = true
@@ -227,6 +132,7 @@ export class Pool {
     for (const task of pending) if (task !== undefined) this.finish(task, false, closing)
     if (this.idleTimer !== undefined) clearTimeout(this.idleTimer as ReturnType<typeof setTimeout>)
     this.keepAlive.release()
+    this.notifyDrained()
   }
 
   private enqueue(task: Task): void {
@@ -234,10 +140,37 @@ export class Pool {
     if (this.closed) return this.finish(task, false, new BridgeClosedError('The bridge was closed before this task started'))
     if (!task.call.cappedByMaxThreads) return this.startUncapped(task)
     if (this.queueLength >= this.options.maxQueue && this.cappedRunning() >= this.options.maxThreads) {
-      return this.finish(task, false, new QueueFullError(`The pool queue is full (maxQueue: ${this.options.maxQueue})`))
+      return this.finish(task, false, this.queueFull())
     }
     this.queue.push(task)
     this.dispatch()
+  }
+
+  private queueFull(): QueueFullError {
+    return new QueueFullError(`The pool queue is full (maxQueue: ${this.options.maxQueue})`)
+  }
+
+  /**
+   * Whether the queue is at its high-water mark: `maxQueue` tasks waiting, or (with no
+   * `maxQueue`) `maxThreads` of them, a whole round of work. Stop submitting, then
+   * `await drained()`.
+   */
+  get needsDrain(): boolean {
+    const { maxQueue, maxThreads } = this.options
+    return this.queued >= (Number.isFinite(maxQueue) ? Math.max(1, maxQueue) : maxThreads)
+  }
+
+  /** Resolves once no task waits (for a token or a thread); at once if none does. */
+  drained(): Promise<void> {
+    if (this.queued === 0) return Promise.resolve()
+    return new Promise((resolve) => this.drainWaiters.push(resolve))
+  }
+
+  private readonly drainWaiters: (() => void)[] = []
+
+  private notifyDrained(): void {
+    if (this.drainWaiters.length === 0 || this.queued !== 0) return
+    for (const resolve of this.drainWaiters.splice(0)) resolve()
   }
 
   /** Tasks of the default limiter on a thread now (draining cancelled ones included). */
@@ -255,6 +188,7 @@ export class Pool {
     const worker = this.idleOrNewWorker()
     if (worker instanceof PoolWorker) this.start(worker, task)
     else this.finish(task, false, new WorkerCrashedError(`Could not start a pool thread for run('${task.call.name}')`, { cause: worker.cause }))
+    this.notifyDrained()
   }
 
   /** An idle live thread, else a new one; `{ cause }` if none could be started. */
@@ -280,6 +214,7 @@ export class Pool {
       } else if (task.settled) this.idle.push(worker)
       else this.start(worker, task)
     }
+    this.notifyDrained()
   }
 
   /** The oldest queued task (the queue holds live tasks only: cancellation removes them). */
@@ -304,6 +239,7 @@ export class Pool {
       this.makeIdle(worker)
       return this.finish(task, false, error)
     }
+    worker.tasksRun++
     task.startedAt = now()
     this.waitTime.record(task.startedAt - task.queuedAt)
     this.watch(worker, task)
@@ -417,6 +353,7 @@ export class Pool {
     if (task.done) return
     task.done = true
     if (--this.inFlight === 0) this.keepAlive.release()
+    this.notifyDrained()
   }
 
   /** A thread died with a task on it: fail the task, replace the thread, keep going. */
@@ -451,10 +388,24 @@ export class Pool {
 
   private makeIdle(worker: PoolWorker): void {
     if (this.closed || !this.workers.has(worker)) return
+    const recycle = this.recycleReason(worker)
+    if (recycle !== undefined) {
+      this.retire(worker, `recycled: ${recycle}`)
+      return this.dispatch()
+    }
     worker.idleSince = now()
     this.idle.push(worker)
     this.dispatch()
     if (Number.isFinite(this.options.idleTimeout) && this.idleTimer === undefined) this.armIdleTimer()
+  }
+
+  /** Why a thread between tasks must be replaced (`maxTasksPerWorker`, `maxWorkerMemoryMB`), if it must. */
+  private recycleReason(worker: PoolWorker): string | undefined {
+    const { maxTasksPerWorker, maxWorkerMemoryMB } = this.options
+    if (worker.tasksRun >= maxTasksPerWorker) return `ran ${worker.tasksRun} tasks (maxTasksPerWorker)`
+    const heap = worker.slot.heapUsedMiB
+    if (heap !== undefined && heap > maxWorkerMemoryMB) return `heap ${heap.toFixed(1)} MiB above maxWorkerMemoryMB (${maxWorkerMemoryMB})`
+    return undefined
   }
 
   /** Stops threads above `minThreads` that idled for `idleTimeout`. */

@@ -11,6 +11,7 @@ import { Inbox, postValues, unpackValues } from '../wire/port.ts'
 import { DOORBELL, Flag, PORT_PATIENCE_MILLIS, RequestSlots, ResponseSlots, nextSeq } from '../wire/protocol.ts'
 import type { ModuleErrorDetail, Packed, PortMessage, Request } from '../wire/protocol.ts'
 import { createReverseBuffer } from '../wire/reverse-channel.ts'
+import { HeapReport, createHeapReportBuffer } from '../wire/heap-report.ts'
 import { ReverseServer } from './reverse-server.ts'
 import type { HostFunctions } from './reverse-server.ts'
 
@@ -33,6 +34,10 @@ export interface SlotOptions {
   readonly onTaskAnswer?: (id: number, kind: number, values: unknown[]) => void
   /** Counts threads stopped in code the runtime cannot interrupt (see `Backend.canStopSyncCode`). */
   readonly runaways?: { count: number }
+  /** The bridge's `workerData`, handed to each thread. */
+  readonly workerData?: unknown
+  /** Whether the worker reports its heap in use with each answer (`maxWorkerMemoryMB`). */
+  readonly measureMemory?: boolean
 }
 
 const argumentLabel = (index: number): string => (index >= 3 ? `Argument ${index - 2}` : 'The call')
@@ -61,6 +66,8 @@ export class WorkerSlot {
   readonly startedAt = now()
   exit: ExitInfo | undefined
   crash: unknown
+  /** Where the worker reports its heap in use with each answer (`measureMemory`). */
+  private readonly heap: HeapReport | undefined
   private seq = 0
   private retired = false
 
@@ -86,7 +93,18 @@ export class WorkerSlot {
     this.doorbell = doorbell.port1
     this.doorbell.onmessage = () => void this.reverse.serve()
     ;(this.doorbell as { unref?: () => void }).unref?.()
-    const boot: BootData = { buffer, port: port2, reverse, reverseDoorbell: doorbell.port2, workerSpinMicros, maxInlineBytes }
+    const memory = options.measureMemory ? createHeapReportBuffer() : undefined
+    this.heap = memory === undefined ? undefined : new HeapReport(memory)
+    const boot: BootData = {
+      buffer,
+      port: port2,
+      reverse,
+      reverseDoorbell: doorbell.port2,
+      workerSpinMicros,
+      maxInlineBytes,
+      ...(options.workerData !== undefined && { workerData: options.workerData }),
+      ...(memory !== undefined && { memory }),
+    }
     this.thread = backend.spawn(boot, (info) => {
       this.exit = info
       if (!this.retired) this.log(`exited (code ${info.exitCode ?? 'none'}${info.error === undefined ? '' : `, ${errorMessage(info.error)}`})`)
@@ -108,6 +126,14 @@ export class WorkerSlot {
   /** Dead, or the runtime's synchronous liveness probe says so (see `WorkerThread.alive`). */
   get gone(): boolean {
     return this.dead || this.thread.alive?.() === false
+  }
+
+  /**
+   * The worker's JavaScript heap in use, in MiB, as it reported it with its last answer;
+   * undefined if not measured (no `measureMemory`, no answer yet, or the runtime cannot tell).
+   */
+  get heapUsedMiB(): number | undefined {
+    return this.heap?.mebibytes
   }
 
   /** Whether the thread has not finished booting yet. */

@@ -43,6 +43,13 @@ export interface BootData {
   readonly workerSpinMicros: number
   /** Largest payload carried in shared memory; larger ones use the port. */
   readonly maxInlineBytes: number
+  /** The bridge's `workerData`, for `anythread/worker`'s `workerData` export. */
+  readonly workerData?: unknown
+  /**
+   * Where the worker stores its heap in use (KiB, one Int32) before each answer, when the
+   * pool has a `maxWorkerMemoryMB`; absent otherwise (nothing is measured).
+   */
+  readonly memory?: SharedArrayBuffer
 }
 
 /**
@@ -139,4 +146,6 @@ export interface WorkerRuntime {
   onDeath(hook: (error?: unknown, exitCode?: number) => void): void
   /** Whether `value` is a Proxy: see `Backend.isProxy`. */
   isProxy?(value: object): boolean
+  /** Bytes of JavaScript heap this thread uses now, for `maxWorkerMemoryMB`; omitted where the runtime cannot tell. */
+  heapUsed?(): number
 }

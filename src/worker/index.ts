@@ -9,6 +9,13 @@
 import { CALLBACK_ID, markTransfer, tracker } from './state.ts'
 
 /**
+ * The bridge's `workerData` option (`createBridge({ workerData })`): a structured clone,
+ * one per thread, read when this module is first imported in the thread. `undefined`
+ * outside an anythread worker, or when the bridge gave none.
+ */
+export const workerData: unknown = tracker()?.workerData
+
+/**
  * Throws the cancellation reason (a `DOMException` named `TimeoutError` or `AbortError`)
  * if the caller has given up on the current call. Cheap enough to call in a hot loop of
  * synchronous CPU work: it reads one shared-memory word.

@@ -18,6 +18,7 @@ import { Channel } from '../wire/channel.ts'
 import { Inbox, postValues, unpackValues } from '../wire/port.ts'
 import { DOORBELL, Flag, RequestSlots, ResponseSlots, WorkerIdle } from '../wire/protocol.ts'
 import type { ModuleErrorDetail, Packed, PortMessage, Request } from '../wire/protocol.ts'
+import { HeapReport } from '../wire/heap-report.ts'
 import { ReverseClient } from './reverse-client.ts'
 import { CALLBACK_ID, cancelReason, installTracker, isTransfer } from './state.ts'
 import type { CallTracker } from './state.ts'
@@ -56,6 +57,9 @@ class Server {
   private readonly reasons = new Map<number, unknown>()
   /** Calls claimed and not yet answered (or dropped). */
   private readonly active = new Set<number>()
+  /** Where the heap in use is reported before each answer (`maxWorkerMemoryMB`), if asked. */
+  private readonly heap: HeapReport | undefined
+  private readonly heapUsed: (() => number) | undefined
 
   constructor(boot: BootData, runtime: WorkerRuntime) {
     setProxyProbe(runtime.isProxy)
@@ -63,6 +67,8 @@ class Server {
     this.port = boot.port
     this.spinMillis = boot.workerSpinMicros / 1000
     this.maxInlineBytes = boot.maxInlineBytes
+    this.heap = boot.memory === undefined ? undefined : new HeapReport(boot.memory)
+    this.heapUsed = runtime.heapUsed
     this.inbox = new Inbox(this.port, runtime.receiveMessageSync, (message) => this.onControl(message))
     const channel = this.channel
     const reasons = this.reasons
@@ -78,6 +84,7 @@ class Server {
       activeSeq: 0,
       reverse,
       controllers: new Map(),
+      workerData: boot.workerData,
       isCancelled: (seq) => reasons.has(seq) || channel.cancelledSeq === seq,
       reasonFor: (seq) => reasons.get(seq) ?? cancelReason('timeout'),
     }
@@ -290,6 +297,7 @@ class Server {
     const channel = this.channel
     channel.callSettled(seq)
     this.forget(seq)
+    if (this.heap !== undefined) this.reportHeap(this.heap)
     // Awake before answering: the host's next request then needs no doorbell.
     channel.setIdle(WorkerIdle.Awake)
     if (!channel.beginResponse(seq)) return // abandoned by the host: the late answer is dropped here
@@ -309,6 +317,17 @@ class Server {
         substitutes(kind, value, error, (substitute) => channel.writePayload(ResponseSlots, seq, [substitute], this.maxInlineBytes, this.port, RETURN_LABEL))
     }
     channel.publishResponse(seq, flags)
+  }
+
+  /** Reports the heap in use (unknown where the runtime cannot tell), for the pool to read with the answer. */
+  private reportHeap(heap: HeapReport): void {
+    let bytes: number | undefined
+    try {
+      bytes = this.heapUsed?.()
+    } catch {
+      // a runtime without the probe in this thread: unknown
+    }
+    heap.store(bytes)
   }
 
   private onControl(message: PortMessage): void {

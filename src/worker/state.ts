@@ -16,6 +16,8 @@ export interface CallTracker {
   readonly controllers: Map<number, AbortController>
   /** Calls back into the host (`fromThread`). */
   readonly reverse: ReverseClient
+  /** The bridge's `workerData` (a copy per thread). */
+  readonly workerData: unknown
 }
 
 import type { ReverseClient } from './reverse-client.ts'
