@@ -4,11 +4,12 @@
  *
  * @module anythread/node
  */
+import diagnosticsChannel from 'node:diagnostics_channel'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { ResourceLimits } from 'node:worker_threads'
 import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/shared/backend.ts'
-import { debugLogger } from './debug.ts'
+import { subscribeDebugLogger } from './debug.ts'
 import { isProxy } from './proxy.ts'
 import { nodeLoader, nodeWorker } from './embedded/node.ts'
 import { dataUrl, workerStart } from './entry.ts'
@@ -56,10 +57,10 @@ export interface NodeBoot extends BootData {
 export function nodeBackend(options: NodeBackendOptions = {}): Backend {
   const start = workerStart('node-worker', nodeWorker, options.entry, nodeLoader)
   const syncStdio = options.syncStdio ?? true
-  const log = debugLogger('node', () => process.env.ANYTHREAD_DEBUG)
+  subscribeDebugLogger(() => process.env.ANYTHREAD_DEBUG, diagnosticsChannel)
   return {
-    ...(log && { log }),
     name: 'node',
+    channel: (name) => diagnosticsChannel.channel(name),
     canUnref: true,
     // Deno's node layer shares Deno's worker termination (denoland/deno#35657).
     canStopSyncCode: !('deno' in process.versions),

@@ -2,8 +2,9 @@
  * What the Deno and Bun backends share: the backend itself, over a web `Worker` that runs
  * `web-worker.ts`. Each adapter says only what differs.
  */
+import diagnosticsChannel from 'node:diagnostics_channel'
 import type { Backend } from '../src/shared/backend.ts'
-import { debugLogger } from './debug.ts'
+import { subscribeDebugLogger } from './debug.ts'
 import { isProxy } from './proxy.ts'
 import { webLoader, webWorker } from './embedded/web.ts'
 import { blobUrl, workerStart } from './entry.ts'
@@ -73,10 +74,10 @@ export function webBackend(spec: WebBackendSpec): Backend {
     throw new Error(`${name}Backend() runs on ${name === 'deno' ? 'Deno' : 'Bun'} only; use nodeBackend() from 'anythread/node' elsewhere`)
   }
   const start = workerStart('web-worker', webWorker, spec.entry, webLoader)
-  const log = debugLogger(name, spec.readDebugEnv)
+  subscribeDebugLogger(spec.readDebugEnv, diagnosticsChannel)
   return {
-    ...(log && { log }),
     name,
+    channel: (name) => diagnosticsChannel.channel(name),
     canUnref: spec.canUnref,
     canStopSyncCode: spec.canStopSyncCode,
     spawn: (boot, onExit) => spawnWebWorker(start, boot, onExit, spec.workerOptions),

@@ -172,10 +172,15 @@ export class BlockingThread {
       outcome === 'startup'
         ? new TimeoutError(`runSync('${call.name}'): ${call.url} did not finish loading within startupTimeout (${startupTimeout} ms)`, startupTimeout)
         : new TimeoutError(`runSync('${call.name}') on ${call.url} timed out after ${call.timeout} ms`, call.timeout)
-    worker.log(error.message)
+    this.options.events.emit('anythread:call:timeout', () => ({
+      api: this.options.kind === 'portal' ? ('portal' as const) : ('runSync' as const),
+      worker: worker.id,
+      name: call.name,
+      module: call.url,
+    }))
     // Still copying its answer past the grace (a getter of the result that never returns):
     // the channel cannot be taken back, so the worker goes.
-    if (abandoned === 'busy') this.retire('stuck writing a timed-out answer', true)
+    if (abandoned === 'busy') this.retire('recycled: stuck writing a timed-out answer', true)
     throw error
   }
 

@@ -10,6 +10,7 @@ import { defaultThreadLimiter } from './limiter.ts'
 import type { CapacityLimiter, CapacityLimiterStatistics } from './limiter.ts'
 import { Pool } from './pool.ts'
 import { Durations } from './stats.ts'
+import { Events } from '../shared/events.ts'
 import type { DurationSummary } from './stats.ts'
 import type { HostFunctions } from './reverse-server.ts'
 import type { PoolOptions } from './pool-task.ts'
@@ -201,6 +202,7 @@ class BridgeImpl implements Bridge, CallTarget {
       if (typeof fn !== 'function') throw new TypeError(`expose.${name} must be a function`)
     }
     this.host = { expose, callbacks: new Map(), lastCallbackId: 0 }
+    const events = new Events(options.backend.name, options.backend.channel)
     const { workerData } = options
     if (workerData !== undefined) structuredClone(workerData) // a DataCloneError here, not when a thread starts
     this.callerOptions = {
@@ -213,6 +215,8 @@ class BridgeImpl implements Bridge, CallTarget {
       settleGrace: checkTimeout(options.settleGrace ?? 100, 'settleGrace'),
       startupTimeout: checkTimeout(options.startupTimeout ?? 30_000, 'startupTimeout'),
       ...(workerData !== undefined && { workerData }),
+      events,
+      kind: 'sync',
     }
     this.caller = new SyncCaller({
       ...this.callerOptions,
@@ -238,6 +242,8 @@ class BridgeImpl implements Bridge, CallTarget {
       maxTasksPerWorker: checkCount(pool.maxTasksPerWorker ?? Infinity, 'pool.maxTasksPerWorker', 1),
       maxWorkerMemoryMB,
       measureMemory: Number.isFinite(maxWorkerMemoryMB),
+      events,
+      kind: 'pool',
       ...(workerData !== undefined && { workerData }),
       cancelGrace: checkTimeout(pool.cancelGrace ?? 1_000, 'pool.cancelGrace'),
       startupTimeout: this.callerOptions.startupTimeout,
@@ -262,7 +268,7 @@ class BridgeImpl implements Bridge, CallTarget {
     this.assertOpen()
     if (options === null || typeof options !== 'object') throw new TypeError('startBlockingPortal(): pass an options object')
     const portal = new Portal({
-      caller: this.callerOptions,
+      caller: { ...this.callerOptions, kind: 'portal' },
       host: this.host,
       defaultTimeout: options.timeout === undefined ? this.defaultTimeout : checkTimeout(options.timeout, 'timeout'),
       cancelGrace: checkTimeout(options.cancelGrace ?? 1_000, 'cancelGrace'),

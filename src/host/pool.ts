@@ -73,6 +73,7 @@ export class Pool {
       task.watch = new CancelWatch(call, this.options, starting, (reason, kind) => this.cancel(task, reason, kind))
       this.inFlight++
       this.keepAlive.hold()
+      this.options.events.emit('anythread:task:queued', () => ({ task: task.id, name: call.name, module: call.url }))
       if (call.limiter === undefined) return this.enqueue(task)
       // Every earlier task waits, or no token is free: this one would wait too.
       if (this.queued >= this.options.maxQueue && (this.waitingForToken.size > 0 || call.limiter.availableTokens === 0)) {
@@ -242,6 +243,13 @@ export class Pool {
     worker.tasksRun++
     task.startedAt = now()
     this.waitTime.record(task.startedAt - task.queuedAt)
+    this.options.events.emit('anythread:task:started', () => ({
+      task: task.id,
+      name: task.call.name,
+      module: task.call.url,
+      worker: worker.slot.id,
+      waitMs: task.startedAt - task.queuedAt,
+    }))
     this.watch(worker, task)
   }
 
@@ -254,6 +262,7 @@ export class Pool {
       else if (slot.dead) this.crashed(worker)
       else {
         task.watch?.startupChanged(slot.starting(task.seq))
+        slot.noticeReady()
         return false
       }
       return true
@@ -281,8 +290,8 @@ export class Pool {
     const end = now()
     this.runTime.record(end - task.startedAt)
     this.busy.record(task.startedAt, end)
+    this.finish(task, ok, value) // first, so that its finished event precedes the next task's start
     this.makeIdle(worker)
-    this.finish(task, ok, value)
   }
 
   /** The caller gave up on `task` (signal or deadline); the first reason wins. */
@@ -291,6 +300,13 @@ export class Pool {
     task.cancelled = true
     task.stopWatching()
     const worker = task.worker
+    this.options.events.emit(kind === 'timeout' ? 'anythread:call:timeout' : 'anythread:call:cancel', () => ({
+      api: 'run' as const,
+      worker: worker?.slot.id,
+      name: task.call.name,
+      module: task.call.url,
+      task: task.id,
+    }))
     if (worker === undefined) {
       // Queued, or waiting for a token: take it out and settle it now.
       const at = this.queue.indexOf(task, this.queueHead)
@@ -298,7 +314,6 @@ export class Pool {
       this.waitingForToken.delete(task)
       return this.finish(task, false, reason)
     }
-    worker.slot.log(`run('${task.call.name}') cancelled (${kind})`)
     this.takeBack(worker, task, reason, kind, now() + this.options.cancelGrace)
   }
 
@@ -353,6 +368,14 @@ export class Pool {
     if (task.done) return
     task.done = true
     if (--this.inFlight === 0) this.keepAlive.release()
+    this.options.events.emit('anythread:task:finished', () => ({
+      task: task.id,
+      name: task.call.name,
+      module: task.call.url,
+      ok,
+      ...(!ok && { error: value }),
+      runMs: task.startedAt === 0 ? 0 : now() - task.startedAt,
+    }))
     this.notifyDrained()
   }
 

@@ -4,7 +4,8 @@
  * build on this; only how they wait differs.
  */
 import type { Backend, BootData, ExitInfo, WorkerThread } from '../shared/backend.ts'
-import { ModuleLoadError, WorkerCrashedError, errorMessage, reviveOwnError } from '../shared/errors.ts'
+import { ModuleLoadError, WorkerCrashedError, reviveOwnError } from '../shared/errors.ts'
+import type { Events, WorkerKind } from '../shared/events.ts'
 import { now } from '../shared/wait-policy.ts'
 import { Channel, createChannelBuffer } from '../wire/channel.ts'
 import { Inbox, postValues, unpackValues } from '../wire/port.ts'
@@ -38,6 +39,10 @@ export interface SlotOptions {
   readonly workerData?: unknown
   /** Whether the worker reports its heap in use with each answer (`maxWorkerMemoryMB`). */
   readonly measureMemory?: boolean
+  /** Where the bridge's `anythread:*` events go. */
+  readonly events: Events
+  /** What the worker serves, for events. */
+  readonly kind: WorkerKind
 }
 
 const argumentLabel = (index: number): string => (index >= 3 ? `Argument ${index - 2}` : 'The call')
@@ -107,15 +112,41 @@ export class WorkerSlot {
     }
     this.thread = backend.spawn(boot, (info) => {
       this.exit = info
-      if (!this.retired) this.log(`exited (code ${info.exitCode ?? 'none'}${info.error === undefined ? '' : `, ${errorMessage(info.error)}`})`)
+      if (!this.retired) this.ended('exited', false, false)
       onExit(this, info)
     })
-    this.log('started')
+    options.events.emit('anythread:worker:start', () => ({ worker: this.id, kind: options.kind }))
   }
 
-  /** A debug line about this worker, when ANYTHREAD_DEBUG is on. */
-  log(message: string): void {
-    this.options.backend.log?.(`worker #${this.id} ${message}`)
+  private readyNoticed = false
+  private exitPublished = false
+
+  /** Publishes `anythread:worker:ready` the first time the host sees the worker booted. */
+  noticeReady(): void {
+    if (this.readyNoticed || this.channel.booting) return
+    this.readyNoticed = true
+    this.options.events.emit('anythread:worker:ready', () => ({ worker: this.id, kind: this.options.kind, startupMs: now() - this.startedAt }))
+  }
+
+  /** Publishes `anythread:worker:exit` (and `recycle`), once. */
+  private ended(reason: string, stoppedByHost: boolean, runaway: boolean): void {
+    if (this.exitPublished) return
+    this.exitPublished = true
+    const { events, kind } = this.options
+    if (reason.startsWith('recycled: ')) events.emit('anythread:worker:recycle', () => ({ worker: this.id, kind, reason }))
+    events.emit('anythread:worker:exit', () => {
+      const exitCode = this.exit?.exitCode ?? this.channel.exitCode
+      const error = this.crash ?? this.exit?.error
+      return {
+        worker: this.id,
+        kind,
+        reason,
+        stoppedByHost,
+        runaway,
+        ...(exitCode !== undefined && { exitCode }),
+        ...(error !== undefined && { error }),
+      }
+    })
   }
 
   /** Ended: exited, its death hook ran, or the host stopped it. */
@@ -182,6 +213,7 @@ export class WorkerSlot {
     const channel = this.channel
     const flags = channel.responseFlags
     const [value] = channel.readPayload(ResponseSlots, seq, this.inbox) ?? this.awaitPortPayload(seq)
+    this.noticeReady()
     this.announced.add(call.moduleId)
     const kind = flags & ~Flag.ViaPort
     if (kind === Flag.ModuleError) this.announced.delete(call.moduleId)
@@ -260,19 +292,17 @@ export class WorkerSlot {
   }
 
   /**
-   * Stops the thread, saying why in the debug log. Safe to call twice. `stuck`: it is
-   * running code that ignores cancellation, which some runtimes cannot interrupt.
+   * Stops the thread, saying why in its exit event (a reason starting `recycled: ` is also
+   * a recycle event). Safe to call twice. `stuck`: it is running code that ignores
+   * cancellation, which some runtimes cannot interrupt.
    */
   retire(reason: string, stuck = false): void {
     if (this.retired) return
+    const stoppedByHost = !this.dead // it may have died already, the host only tidies up
     this.retired = true
-    this.log(`stopped: ${reason}`)
-    if (stuck && this.options.backend.canStopSyncCode === false && this.options.runaways !== undefined) {
-      this.options.runaways.count++
-      this.log(
-        `may keep running: ${this.options.backend.name} cannot stop a thread that runs synchronous JavaScript (denoland/deno#35657); it keeps a core until the process ends`,
-      )
-    }
+    const runaway = stuck && this.options.backend.canStopSyncCode === false
+    if (runaway && this.options.runaways !== undefined) this.options.runaways.count++
+    this.ended(reason, stoppedByHost, runaway)
     this.thread.terminate()
     this.port.close()
     this.doorbell.close()

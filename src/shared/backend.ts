@@ -11,6 +11,8 @@
  *     and worker-side death hooks (see `WorkerRuntime.onDeath`).
  */
 
+import type { EventChannel } from './events.ts'
+
 /**
  * A message port as the runtime types it: the global `MessagePort` where the program's
  * types have one (the DOM library, Deno, Bun, and Node's types, whose global is
@@ -112,10 +114,11 @@ export interface Backend {
    */
   availableParallelism?(): number
   /**
-   * Writes a debug line to stderr; set by the adapters when `ANYTHREAD_DEBUG=1`.
+   * The `diagnostics_channel` channel named `name` (`anythread:*`), on which the bridge
+   * publishes its events (see `shared/events.ts`). Omitted: nothing is published.
    * @internal
    */
-  log?(message: string): void
+  channel?(name: string): EventChannel
   /**
    * Makes a timer not keep the process alive (runtimes whose timers are plain numbers).
    * @internal
