@@ -26,3 +26,21 @@ export type { DurationSummary } from './host/stats.ts'
 export { DEFAULT_WAIT_POLICY } from './shared/wait-policy.ts'
 export type { WaitPolicy } from './shared/wait-policy.ts'
 export type { Backend, BootData, ExitInfo, WorkerRuntime, WorkerThread } from './shared/backend.ts'
+export type {
+  CallApi,
+  CallGaveUpEvent,
+  EventBase,
+  EventChannel,
+  EventChannels,
+  EventName,
+  TaskEventBase,
+  TaskFinishedEvent,
+  TaskQueuedEvent,
+  TaskStartedEvent,
+  WorkerEventBase,
+  WorkerExitEvent,
+  WorkerKind,
+  WorkerReadyEvent,
+  WorkerRecycleEvent,
+  WorkerStartEvent,
+} from './shared/events.ts'

@@ -42,6 +42,18 @@ describe(`examples (${runtime})`, () => {
     expect(result.stdout).toContain('the index was opened 1 time(s)')
   })
 
+  it.skipIf(backendName === 'node' && runtime !== 'node')('job-runner shows progress from run() tasks and prints the stats() summary', () => {
+    const result = example('examples/job-runner/main.mjs')
+    expect(result.stderr).toBe('')
+    expect(result.status).toBe(0)
+    expect(result.stdout).toContain('[##############################] 32/32')
+    expect(result.stdout).toContain('primes below 20000: 2262, below 82000: 8017')
+    expect(result.stdout).toMatch(/completed: 32 jobs on \w+\/\w+/)
+    expect(result.stdout).toMatch(/threads started: \d+, recycled: [1-9]/)
+    expect(result.stdout).toMatch(/run time: {2}p50 [\d.]+ ms, p99 [\d.]+ ms, max [\d.]+ ms/)
+    expect(result.stdout).toMatch(/utilization over the last 10 s: \d+%/)
+  })
+
   it.skipIf(backendName !== 'bun')('bun-hash hashes files on the pool and reports progress', () => {
     const file = 'examples/bun-hash/hash-worker.ts'
     const result = example('examples/bun-hash/main.ts')

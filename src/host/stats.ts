@@ -10,9 +10,9 @@ export interface DurationSummary {
   readonly count: number
   /** Mean of every sample since the bridge was created, ms (0 without samples). */
   readonly mean: number
-  /** Median of the last {@link RESERVOIR_SIZE} samples, ms (0 without samples). */
+  /** Median of the last 1024 samples (`RESERVOIR_SIZE`), ms (0 without samples). */
   readonly p50: number
-  /** 99th percentile of the last {@link RESERVOIR_SIZE} samples, ms (0 without samples). */
+  /** 99th percentile of the last 1024 samples, ms (0 without samples). */
   readonly p99: number
   /** Largest sample since the bridge was created, ms (0 without samples). */
   readonly max: number
