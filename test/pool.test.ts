@@ -294,7 +294,7 @@ describe(`run() faults and limits (${runtime}/${backendName})`, () => {
   })
 
   it('reports pool threads in stats()', async () => {
-    const b = bridge({ pool: { maxThreads: 2 } })
+    const b = bridge({ pool: { maxThreads: 2, idleTimeout: 60_000 } }) // no idle stop before the count (Deno's default is 250 ms)
     const handle = b.load(fixture('tasks.js'))
     await Promise.all([handle.run('delay', 30, 1), handle.run('delay', 30, 2)])
     expect(b.stats().threads).toBe(2)
