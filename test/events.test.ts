@@ -92,6 +92,17 @@ describe(`anythread:* events (${runtime}/${backendName})`, () => {
     expect(finished!.error.message).toBe('stop')
   })
 
+  it('publishes a run() timeout, and the task finished with the TimeoutError once its thread let go', async () => {
+    const handle = tasksOf()
+    await handle.run('add', 1, 1)
+    expect(await rejection(handle.with({ timeout: 30 }).run('delay', 300, 'late'))).toBeInstanceOf(TimeoutError)
+    expect(captured.find((event) => event.channel === 'anythread:call:timeout')).toMatchObject({ api: 'run', task: 2, name: 'delay' })
+    await until(() => captured.some((event) => event.channel === 'anythread:task:finished' && event.task === 2), 'the task finished')
+    const finished = captured.find((event) => event.channel === 'anythread:task:finished' && event.task === 2)!
+    expect(finished.ok).toBe(false)
+    expect(finished.error).toBeInstanceOf(TimeoutError)
+  })
+
   it('publishes a recycle (maxTasksPerWorker) and the exit that follows', async () => {
     const handle = tasksOf({ pool: { maxThreads: 1, maxTasksPerWorker: 1 } })
     await handle.run('add', 1, 1)

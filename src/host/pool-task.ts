@@ -123,9 +123,13 @@ export class Task {
     this.watch = undefined
   }
 
+  /** How its promise settled, for the `anythread:task:finished` event. */
+  outcome: { readonly ok: boolean; readonly value: unknown } | undefined
+
   settle(ok: boolean, value: unknown): void {
     if (this.settled) return
     this.settled = true
+    this.outcome = { ok, value }
     this.stopWatching()
     if (ok) this.resolve(value)
     else this.reject(value)

@@ -368,12 +368,13 @@ export class Pool {
     if (task.done) return
     task.done = true
     if (--this.inFlight === 0) this.keepAlive.release()
+    const outcome = task.outcome ?? { ok, value } // a timed-out task settled before its thread let go
     this.options.events.emit('anythread:task:finished', () => ({
       task: task.id,
       name: task.call.name,
       module: task.call.url,
-      ok,
-      ...(!ok && { error: value }),
+      ok: outcome.ok,
+      ...(!outcome.ok && { error: outcome.value }),
       runMs: task.startedAt === 0 ? 0 : now() - task.startedAt,
     }))
     this.notifyDrained()

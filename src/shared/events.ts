@@ -98,7 +98,11 @@ export interface TaskStartedEvent extends TaskEventBase {
   readonly waitMs: number
 }
 
-/** `anythread:task:finished`: a task settled, whichever way. */
+/**
+ * `anythread:task:finished`: a task is done, whichever way: its promise settled and its
+ * thread let go of it (a timed-out or abandoned task settles first and is finished once its
+ * thread stops running it; its limiter token is given back then).
+ */
 export interface TaskFinishedEvent extends TaskEventBase {
   /** Whether it fulfilled. */
   readonly ok: boolean
