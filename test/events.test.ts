@@ -127,6 +127,21 @@ describe(`anythread:* events (${runtime}/${backendName})`, () => {
     expect(finished!.error.name).toBe('WorkerCrashedError')
   })
 
+  it('publishes the start and ready of a portal thread, and its exit when the portal stops', async () => {
+    const b = createBridge({ backend: makeBackend() })
+    try {
+      const portal = b.startBlockingPortal()
+      expect(await portal.load(fixture('tasks.js')).startTaskSoon('add', 1, 2)).toBe(3)
+      portal.stop()
+      await until(() => captured.some((event) => event.channel === 'anythread:worker:exit'), 'the exit event')
+      expect(channels(captured)).toEqual(['anythread:worker:start', 'anythread:worker:ready', 'anythread:worker:exit'])
+      expect(captured.map((event) => event.kind)).toEqual(['portal', 'portal', 'portal'])
+      expect(captured[2]).toMatchObject({ reason: 'this portal closed', stoppedByHost: true })
+    } finally {
+      b.close()
+    }
+  })
+
   it('publishes nothing once nobody subscribes', async () => {
     for (const [name, listener] of listeners) diagnosticsChannel.unsubscribe(name, listener)
     listeners.clear()

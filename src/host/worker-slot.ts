@@ -244,6 +244,7 @@ export class WorkerSlot {
 
   private taskAnswered(id: number, kind: number, packed: Packed): void {
     this.taskAnswers++
+    this.noticeReady()
     let values: unknown[]
     try {
       values = unpackValues(packed)
