@@ -114,6 +114,26 @@ describe(`anythread:* events (${runtime}/${backendName})`, () => {
     expect(captured.filter((event) => event.channel === 'anythread:worker:start')).toHaveLength(2)
   })
 
+  it('publishes a recycle when a cancelled task ignores cancellation past cancelGrace', async () => {
+    const handle = tasksOf({ pool: { maxThreads: 1, cancelGrace: 100 } })
+    await handle.run('add', 1, 1)
+    const shared = new Int32Array(new SharedArrayBuffer(16))
+    const controller = new AbortController()
+    const running = handle.with({ signal: controller.signal }).run('gatedSync', shared.buffer)
+    try {
+      await until(() => shared[2] === 1, 'the task started')
+      controller.abort(new Error('stop'))
+      expect((await rejection(running)).message).toBe('stop')
+    } finally {
+      shared[3] = 1 // let the spinning thread end (Deno cannot stop it)
+    }
+    expect(captured.find((event) => event.channel === 'anythread:call:cancel')).toMatchObject({ api: 'run', name: 'gatedSync' })
+    const recycle = captured.find((event) => event.channel === 'anythread:worker:recycle')
+    expect(recycle).toMatchObject({ kind: 'pool', reason: 'recycled: ignored a cancellation past cancelGrace' })
+    const exit = captured.find((event) => event.channel === 'anythread:worker:exit' && event.worker === recycle!.worker)
+    expect(exit).toMatchObject({ stoppedByHost: true, runaway: backendName === 'deno' || runtime === 'deno' })
+  })
+
   it('publishes the exit of a worker that died on its own, with its exit code', async () => {
     const handle = tasksOf({ pool: { maxThreads: 1 } })
     await handle.run('add', 1, 1)

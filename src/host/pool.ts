@@ -327,7 +327,7 @@ export class Pool {
       // The thread is copying the answer (maybe running a getter of it): look again soon.
       if (now() < deadline) schedule(this.options.backend, () => this.takeBack(worker, task, reason, kind, deadline), 1)
       else {
-        this.retire(worker, 'stuck writing a cancelled answer', true)
+        this.retire(worker, 'recycled: stuck writing a cancelled answer', true)
         this.finish(task, false, reason)
         this.dispatch()
       }
@@ -351,7 +351,7 @@ export class Pool {
         this.makeIdle(worker)
       } else {
         // It ignored the cancellation past the grace period, or died.
-        this.retire(worker, worker.slot.dead ? 'died' : 'ignored a cancellation past cancelGrace', !worker.slot.dead)
+        this.retire(worker, worker.slot.dead ? 'died' : 'recycled: ignored a cancellation past cancelGrace', !worker.slot.dead)
       }
       this.finish(task, false, reason)
       this.dispatch()
