@@ -114,7 +114,7 @@ export interface Bridge extends Closeable {
   readonly needsDrain: boolean
   /** Resolves once no `run()` task waits for a token or a thread (at once if none does, and on `close()`). */
   drained(): Promise<void>
-  /** Statistics: calls made and live worker threads. */
+  /** A JSON-serializable snapshot: calls, queued and completed tasks, threads by kind, run and wait times, utilization, the limiter; see {@link BridgeStats}. */
   stats(): BridgeStats
 }
 
