@@ -12,6 +12,14 @@
 //   node bench/run.mjs --out PATH.json    write PATH.json and PATH.svg instead of bench/results.json
 //                                         and bench/chart.svg (also $BENCH_OUT); for partial runs
 //                                         that must not replace the full results
+//   node bench/run.mjs --busy 1,2         contention: after each cell's main run, run it again
+//                                         with 1, then 2 busy processes beside it, B1 and P1
+//                                         only; a table per number of busy processes (K = 0 is
+//                                         the main run). --busy 0 turns contention off
+//
+// With --busy, the busy processes (scripts/busy.mjs) are started and stopped by this
+// script around each contended cell, each bounded to the cell's timeout, and killed if
+// this script exits, fails or gets SIGINT/SIGTERM/SIGHUP.
 //
 // Build first (`npx tsup`): the scenarios import ../dist.
 import { execFileSync, spawn } from 'node:child_process'
@@ -19,9 +27,10 @@ import { cpSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { startBusy } from '../scripts/busy.mjs'
 import { cells, runner } from '../scripts/cells.mjs'
 import { renderChart } from './lib/chart.mjs'
-import { formatTable } from './lib/table.mjs'
+import { formatContention, formatTable } from './lib/table.mjs'
 
 const here = (name) => fileURLToPath(new URL(name, import.meta.url))
 
@@ -33,8 +42,29 @@ const CELL_TIMEOUT_MS = { quick: 90_000, full: 200_000 }
 /** After its last line a cell must exit by itself; not doing so is an anomaly worth reporting. */
 const EXIT_GRACE_MS = 10_000
 
+/** What a contended cell runs: sync latency and pool throughput, each with its peers. */
+const CONTENTION_SCENARIOS = ['B1', 'P1']
+
+/** What is running now, so a signal can stop it: the current cell's child, the busy processes. */
+const running = { child: undefined, stopBusy: undefined }
+
+function stopRunning() {
+  running.stopBusy?.()
+  running.stopBusy = undefined
+  if (running.child && running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL')
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    stopRunning()
+    log(`bench: ${signal}, stopped the running cell and busy processes`)
+    process.exit(130)
+  })
+}
+process.once('exit', stopRunning)
+
 function parseArgs(argv) {
-  const options = { quick: false, only: [], scenarios: [], out: process.env.BENCH_OUT || undefined }
+  const options = { quick: false, only: [], scenarios: [], busy: [], out: process.env.BENCH_OUT || undefined }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--quick') options.quick = true
@@ -42,10 +72,14 @@ function parseArgs(argv) {
     else if (arg.startsWith('--only=')) options.only.push(...arg.slice(7).split(','))
     else if (arg === '--scenarios') options.scenarios.push(...argv[++i].split(','))
     else if (arg.startsWith('--scenarios=')) options.scenarios.push(...arg.slice(12).split(','))
+    else if (arg === '--busy') options.busy.push(...argv[++i].split(','))
+    else if (arg.startsWith('--busy=')) options.busy.push(...arg.slice(7).split(','))
     else if (arg === '--out') options.out = argv[++i]
     else if (arg.startsWith('--out=')) options.out = arg.slice(6)
-    else throw new Error(`unknown argument ${arg}; use --quick, --only runtime/backend, --scenarios B1,P1 and/or --out path.json`)
+    else throw new Error(`unknown argument ${arg}; use --quick, --only runtime/backend, --scenarios B1,P1, --busy 1,2 and/or --out path.json`)
   }
+  options.busy = [...new Set(options.busy.map(Number))].filter((k) => k !== 0).sort((a, b) => a - b)
+  if (options.busy.some((k) => !Number.isInteger(k) || k < 0 || k > 8)) throw new Error('--busy takes counts of busy processes from 0 to 8, e.g. --busy 1,2')
   const known = cells.map((c) => `${c.runtime}/${c.backend}`)
   for (const name of options.only) {
     if (!known.includes(name)) throw new Error(`unknown cell ${name}; cells: ${known.join(', ')}`)
@@ -57,10 +91,10 @@ function parseArgs(argv) {
  * Runs one cell. Every stdout line must be one of our JSON records; anything else on
  * stdout, and everything on stderr, is stray output from the code under test and kept.
  */
-function runCell(cell, quick, dist, scenarios) {
+function runCell(cell, quick, dist, scenarios, busy = 0) {
   const [command, ...prefix] = runner(cell.runtime)
   const args = [...prefix, ...GC_FLAGS[cell.runtime], here('./scenarios.mjs')]
-  const name = `${cell.runtime}/${cell.backend}`
+  const name = `${cell.runtime}/${cell.backend}${busy ? ` (${busy} busy)` : ''}`
   const started = performance.now()
   return new Promise((resolve) => {
     const child = spawn(command, args, {
@@ -70,11 +104,13 @@ function runCell(cell, quick, dist, scenarios) {
         ANYTHREAD_BACKEND: cell.backend,
         BENCH_QUICK: quick ? '1' : '0',
         BENCH_SCENARIOS: scenarios.join(','),
+        BENCH_BUSY: String(busy),
         NO_COLOR: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
-    const outcome = { cell: name, records: [], strayStdout: [], stderr: '', problems: [], exitCode: null, signal: null }
+    running.child = child
+    const outcome = { cell: name, busy, records: [], strayStdout: [], stderr: '', problems: [], exitCode: null, signal: null }
     let doneAt
     let graceTimer
     let pending = ''
@@ -84,7 +120,7 @@ function runCell(cell, quick, dist, scenarios) {
         record = line.startsWith('{') ? JSON.parse(line) : undefined
       } catch {}
       if (record === undefined) return void (line.trim() && outcome.strayStdout.push(line))
-      outcome.records.push(record)
+      outcome.records.push(busy ? { ...record, busy } : { ...record, busy: 0 })
       if (record.type === 'progress') log(`  ${name}: ${record.message}`)
       if (record.type === 'error') log(`  ${name}: ${record.scenario} FAILED: ${record.error}`)
       if (record.type === 'done') {
@@ -105,6 +141,7 @@ function runCell(cell, quick, dist, scenarios) {
     const timeout = quick ? CELL_TIMEOUT_MS.quick : CELL_TIMEOUT_MS.full
     const cellTimer = setTimeout(() => kill(`killed after ${timeout / 1000} s`), timeout)
     child.on('close', (exitCode, signal) => {
+      running.child = undefined
       clearTimeout(cellTimer)
       clearTimeout(graceTimer)
       if (pending) onLine(pending)
@@ -171,11 +208,27 @@ async function main() {
   cpSync(here('../dist/'), dist, { recursive: true })
   const outcomes = []
   try {
-    for (const cell of selected) {
-      log(`${cell.runtime}/${cell.backend}: starting`)
-      const outcome = await runCell(cell, options.quick, dist, options.scenarios)
+    const contended = CONTENTION_SCENARIOS.filter((s) => options.scenarios.length === 0 || options.scenarios.includes(s))
+    const finished = (outcome) => {
       log(`${outcome.cell}: finished in ${outcome.seconds.toFixed(1)} s${outcome.problems.length ? ` — ${outcome.problems.join('; ')}` : ''}`)
       outcomes.push(outcome)
+    }
+    for (const cell of selected) {
+      log(`${cell.runtime}/${cell.backend}: starting`)
+      finished(await runCell(cell, options.quick, dist, options.scenarios))
+      // The contended runs follow the cell's own run at once, so the K = 0, 1, 2 figures
+      // of a cell are minutes apart at most, under the same outside load.
+      for (const busy of contended.length ? options.busy : []) {
+        log(`${cell.runtime}/${cell.backend}: starting with ${busy} busy process${busy === 1 ? '' : 'es'}`)
+        running.stopBusy = startBusy(busy, (options.quick ? CELL_TIMEOUT_MS.quick : CELL_TIMEOUT_MS.full) + 5_000)
+        await new Promise((resolve) => setTimeout(resolve, 300)) // let them start burning first
+        try {
+          finished(await runCell(cell, options.quick, dist, contended, busy))
+        } finally {
+          running.stopBusy()
+          running.stopBusy = undefined
+        }
+      }
     }
   } finally {
     rmSync(dist, { recursive: true, force: true })
@@ -190,17 +243,26 @@ async function main() {
     build: buildInfo,
     machine: { ...info, loadAverageAtEnd: os.loadavg().map((v) => Number(v.toFixed(2))) },
     runtimes: runtimeVersions(outcomes),
+    contention: options.busy.length
+      ? {
+          busyProcesses: [0, ...options.busy],
+          scenarios: CONTENTION_SCENARIOS,
+          how: 'K plain CPU-burning node processes (scripts/busy.mjs) beside the cell, started before and killed after it',
+        }
+      : null,
     cells: outcomes.map(summarizeCell),
     results,
   }
 
-  console.log(formatTable(results))
-  printNotes(results)
+  const main = results.filter((r) => r.busy === 0)
+  console.log(formatTable(main))
+  printNotes(main)
+  if (options.busy.length) console.log(`\n${formatContention(results)}`)
   printProblems(outcomes)
   log(`total: ${seconds.toFixed(1)} s`)
   const out = outputPaths(options.out)
   writeFileSync(out.json, `${JSON.stringify(report, null, 2)}\n`)
-  writeFileSync(out.svg, renderChart(results, report))
+  writeFileSync(out.svg, renderChart(main, report))
   log(`wrote ${out.json} and ${out.svg}`)
   if (outcomes.some((o) => o.problems.length || o.records.some((r) => r.type === 'error'))) process.exitCode = 1
 }
