@@ -10,8 +10,9 @@
 //   node bench/run.mjs --scenarios P1,P2  only these scenarios (B1–B5 runSync, C1 worker→host
 //                                         callbacks, P1–P2 run() pool)
 //   node bench/run.mjs --out PATH.json    write PATH.json and PATH.svg instead of bench/results.json
-//                                         and bench/chart.svg (also $BENCH_OUT); for partial runs
-//                                         that must not replace the full results
+//                                         and bench/chart.svg (also $BENCH_OUT). A quick or partial
+//                                         run (--quick, --only, --scenarios) without --out writes
+//                                         to the OS temp folder: it must not replace the full results
 //   node bench/run.mjs --busy 1,2         contention: after each cell's main run, run it again
 //                                         with 1, then 2 busy processes beside it, B1 and P1
 //                                         only; a table per number of busy processes (K = 0 is
@@ -38,7 +39,7 @@ const here = (name) => fileURLToPath(new URL(name, import.meta.url))
 const GC_FLAGS = { node: ['--expose-gc'], deno: ['--v8-flags=--expose-gc'], bun: [] }
 
 /** A cell that has not finished by then is killed and reported, so the run always ends. */
-const CELL_TIMEOUT_MS = { quick: 90_000, full: 200_000 }
+const CELL_TIMEOUT_MS = { quick: 90_000, full: 300_000 }
 /** After its last line a cell must exit by itself; not doing so is an anomaly worth reporting. */
 const EXIT_GRACE_MS = 10_000
 
@@ -260,16 +261,22 @@ async function main() {
   if (options.busy.length) console.log(`\n${formatContention(results)}`)
   printProblems(outcomes)
   log(`total: ${seconds.toFixed(1)} s`)
-  const out = outputPaths(options.out)
+  const out = outputPaths(options.out, options)
   writeFileSync(out.json, `${JSON.stringify(report, null, 2)}\n`)
   writeFileSync(out.svg, renderChart(main, report))
   log(`wrote ${out.json} and ${out.svg}`)
   if (outcomes.some((o) => o.problems.length || o.records.some((r) => r.type === 'error'))) process.exitCode = 1
 }
 
-/** Where the report goes: bench/results.json and bench/chart.svg, or `out` (.json) and its .svg. */
-function outputPaths(out) {
-  if (!out) return { json: here('./results.json'), svg: here('./chart.svg') }
+/**
+ * Where the report goes: `out` (.json) and its .svg; else bench/results.json and
+ * bench/chart.svg for a full run of everything, and a file in the OS temp folder for a
+ * quick or partial run (it must not replace the full results).
+ */
+function outputPaths(out, options) {
+  const partial = options.quick || options.only.length > 0 || options.scenarios.length > 0
+  if (!out && !partial) return { json: here('./results.json'), svg: here('./chart.svg') }
+  out ??= path.join(os.tmpdir(), `anythread-bench-${options.quick ? 'quick' : 'partial'}.json`)
   const json = path.resolve(out.endsWith('.json') ? out : `${out}.json`)
   return { json, svg: json.replace(/\.json$/, '.svg') }
 }
