@@ -10,7 +10,7 @@
 //   of the same loop around a no-op) is subtracted from every sample and reported.
 //
 // The mean is never taken from the single-call pass: its clock reads would be counted in it.
-import { now } from './runtime.mjs'
+import { now, round } from './runtime.mjs'
 import { quantile } from './stats.mjs'
 
 /**
@@ -100,13 +100,19 @@ const mean = (list) => list.reduce((a, b) => a + b, 0) / list.length
  * max are there for a mean above p99: then under 1% of the calls carry most of the time.
  */
 export function summarize(batchMeans, singles, batch = 100) {
+  const q = (p) => (singles.length ? round(quantile(singles, p), 4) : null)
   return {
-    mean: mean(batchMeans),
-    p50: singles.length ? quantile(singles, 0.5) : null,
-    p99: singles.length ? quantile(singles, 0.99) : null,
-    p999: singles.length ? quantile(singles, 0.999) : null,
-    max: singles.length ? singles.reduce((a, b) => (b > a ? b : a), 0) : null,
-    batchMedian: quantile(batchMeans, 0.5),
+    mean: round(mean(batchMeans), 4),
+    p50: q(0.5),
+    p99: q(0.99),
+    p999: q(0.999),
+    max: singles.length
+      ? round(
+          singles.reduce((a, b) => (b > a ? b : a), 0),
+          4,
+        )
+      : null,
+    batchMedian: round(quantile(batchMeans, 0.5), 4),
     calls: batchMeans.length * batch,
     singleCalls: singles.length,
   }
