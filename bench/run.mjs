@@ -39,20 +39,21 @@ const here = (name) => fileURLToPath(new URL(name, import.meta.url))
 const GC_FLAGS = { node: ['--expose-gc'], deno: ['--v8-flags=--expose-gc'], bun: [] }
 
 /** A cell that has not finished by then is killed and reported, so the run always ends. */
-const CELL_TIMEOUT_MS = { quick: 90_000, full: 300_000 }
+const CELL_TIMEOUT_MS = { quick: 120_000, full: 480_000 }
 /** After its last line a cell must exit by itself; not doing so is an anomaly worth reporting. */
 const EXIT_GRACE_MS = 10_000
 
 /** What a contended cell runs: sync latency and pool throughput, each with its peers. */
 const CONTENTION_SCENARIOS = ['B1', 'P1']
 
-/** What is running now, so a signal can stop it: the current cell's child, the busy processes. */
-const running = { child: undefined, stopBusy: undefined }
+/** What is running now, so a signal can stop it: the current cell's child, the busy processes, the dist copy. */
+const running = { child: undefined, stopBusy: undefined, dist: undefined }
 
 function stopRunning() {
   running.stopBusy?.()
   running.stopBusy = undefined
   if (running.child && running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL')
+  if (running.dist) rmSync(running.dist, { recursive: true, force: true })
 }
 
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -207,6 +208,7 @@ async function main() {
   const buildInfo = build()
   const dist = here(`./.dist-${process.pid}/`)
   cpSync(here('../dist/'), dist, { recursive: true })
+  running.dist = dist
   const outcomes = []
   try {
     const contended = CONTENTION_SCENARIOS.filter((s) => options.scenarios.length === 0 || options.scenarios.includes(s))
