@@ -13,10 +13,11 @@
 //                                         and bench/chart.svg (also $BENCH_OUT). A quick or partial
 //                                         run (--quick, --only, --scenarios) without --out writes
 //                                         to the OS temp folder: it must not replace the full results
-//   node bench/run.mjs --busy 1,2         contention: after each cell's main run, run it again
-//                                         with 1, then 2 busy processes beside it, B1 and P1
-//                                         only; a table per number of busy processes (K = 0 is
-//                                         the main run). --busy 0 turns contention off
+//   node bench/run.mjs --busy 0,1,2       contention: after each cell's main run, run B1 and P1
+//                                         again with 0, then 1, then 2 busy processes beside the
+//                                         cell (smaller sizes, no floor); a table per number of
+//                                         busy processes. With --scenarios B1,P1 the main run is
+//                                         skipped: contention only
 //
 // With --busy, the busy processes (scripts/busy.mjs) are started and stopped by this
 // script around each contended cell, each bounded to the cell's timeout, and killed if
@@ -80,7 +81,7 @@ function parseArgs(argv) {
     else if (arg.startsWith('--out=')) options.out = arg.slice(6)
     else throw new Error(`unknown argument ${arg}; use --quick, --only runtime/backend, --scenarios B1,P1, --busy 1,2 and/or --out path.json`)
   }
-  options.busy = [...new Set(options.busy.map(Number))].filter((k) => k !== 0).sort((a, b) => a - b)
+  options.busy = [...new Set(options.busy.map(Number))].sort((a, b) => a - b)
   if (options.busy.some((k) => !Number.isInteger(k) || k < 0 || k > 8)) throw new Error('--busy takes counts of busy processes from 0 to 8, e.g. --busy 1,2')
   const known = cells.map((c) => `${c.runtime}/${c.backend}`)
   for (const name of options.only) {
@@ -93,10 +94,10 @@ function parseArgs(argv) {
  * Runs one cell. Every stdout line must be one of our JSON records; anything else on
  * stdout, and everything on stderr, is stray output from the code under test and kept.
  */
-function runCell(cell, quick, dist, scenarios, busy = 0) {
+function runCell(cell, quick, dist, scenarios, busy = null) {
   const [command, ...prefix] = runner(cell.runtime)
   const args = [...prefix, ...GC_FLAGS[cell.runtime], here('./scenarios.mjs')]
-  const name = `${cell.runtime}/${cell.backend}${busy ? ` (${busy} busy)` : ''}`
+  const name = `${cell.runtime}/${cell.backend}${busy === null ? '' : ` (${busy} busy)`}`
   const started = performance.now()
   return new Promise((resolve) => {
     const child = spawn(command, args, {
@@ -106,7 +107,7 @@ function runCell(cell, quick, dist, scenarios, busy = 0) {
         ANYTHREAD_BACKEND: cell.backend,
         BENCH_QUICK: quick ? '1' : '0',
         BENCH_SCENARIOS: scenarios.join(','),
-        BENCH_BUSY: String(busy),
+        BENCH_BUSY: busy === null ? '' : String(busy),
         NO_COLOR: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -122,7 +123,8 @@ function runCell(cell, quick, dist, scenarios, busy = 0) {
         record = line.startsWith('{') ? JSON.parse(line) : undefined
       } catch {}
       if (record === undefined) return void (line.trim() && outcome.strayStdout.push(line))
-      outcome.records.push(busy ? { ...record, busy } : { ...record, busy: 0 })
+      // busy: null for the main run, K for a contention run (K = 0 included)
+      outcome.records.push({ ...record, busy })
       if (record.type === 'progress') log(`  ${name}: ${record.message}`)
       if (record.type === 'error') log(`  ${name}: ${record.scenario} FAILED: ${record.error}`)
       if (record.type === 'done') {
@@ -216,19 +218,25 @@ async function main() {
       log(`${outcome.cell}: finished in ${outcome.seconds.toFixed(1)} s${outcome.problems.length ? ` — ${outcome.problems.join('; ')}` : ''}`)
       outcomes.push(outcome)
     }
+    // --busy with --scenarios naming only contention scenarios: the contention runs are the run.
+    const contentionOnly = options.busy.length > 0 && options.scenarios.length > 0 && options.scenarios.every((s) => CONTENTION_SCENARIOS.includes(s))
     for (const cell of selected) {
-      log(`${cell.runtime}/${cell.backend}: starting`)
-      finished(await runCell(cell, options.quick, dist, options.scenarios))
-      // The contended runs follow the cell's own run at once, so the K = 0, 1, 2 figures
-      // of a cell are minutes apart at most, under the same outside load.
+      if (!contentionOnly) {
+        log(`${cell.runtime}/${cell.backend}: starting`)
+        finished(await runCell(cell, options.quick, dist, options.scenarios))
+      }
+      // A cell's K = 0, 1, 2 runs follow each other at once, with the same sizes, so they
+      // compare the same minute's machine.
       for (const busy of contended.length ? options.busy : []) {
         log(`${cell.runtime}/${cell.backend}: starting with ${busy} busy process${busy === 1 ? '' : 'es'}`)
-        running.stopBusy = startBusy(busy, (options.quick ? CELL_TIMEOUT_MS.quick : CELL_TIMEOUT_MS.full) + 5_000)
-        await new Promise((resolve) => setTimeout(resolve, 300)) // let them start burning first
+        if (busy > 0) {
+          running.stopBusy = startBusy(busy, (options.quick ? CELL_TIMEOUT_MS.quick : CELL_TIMEOUT_MS.full) + 5_000)
+          await new Promise((resolve) => setTimeout(resolve, 300)) // let them start burning first
+        }
         try {
           finished(await runCell(cell, options.quick, dist, contended, busy))
         } finally {
-          running.stopBusy()
+          running.stopBusy?.()
           running.stopBusy = undefined
         }
       }
@@ -248,19 +256,20 @@ async function main() {
     runtimes: runtimeVersions(outcomes),
     contention: options.busy.length
       ? {
-          busyProcesses: [0, ...options.busy],
+          busyProcesses: options.busy,
           scenarios: CONTENTION_SCENARIOS,
-          how: 'K plain CPU-burning node processes (scripts/busy.mjs) beside the cell, started before and killed after it',
+          how: 'K plain CPU-burning node processes (scripts/busy.mjs) beside the cell, started before and killed after it; rows with busy: K (null: the main run)',
         }
       : null,
     cells: outcomes.map(summarizeCell),
     results,
   }
 
-  const main = results.filter((r) => r.busy === 0)
-  console.log(formatTable(main))
+  const main = results.filter((r) => r.busy === null)
+  if (main.length) console.log(formatTable(main))
   printNotes(main)
-  if (options.busy.length) console.log(`\n${formatContention(results)}`)
+  const contention = results.filter((r) => r.busy !== null)
+  if (contention.length) console.log(`\n${formatContention(contention)}`)
   printProblems(outcomes)
   log(`total: ${seconds.toFixed(1)} s`)
   const out = outputPaths(options.out, options)

@@ -70,14 +70,14 @@ export function formatTable(results) {
 /**
  * The contention tables: for each number of busy processes, one line per cell with B1's
  * mean next to synckit's and P1's throughput next to piscina's and tinypool's, ratios on
- * the mean (> 1: ours is better). `results` carry `busy` (0 for the main run).
+ * the mean (> 1: ours is better). `results` are the contention runs' rows, each with `busy`.
  */
 export function formatContention(results) {
-  const levels = [...new Set(results.map((r) => r.busy ?? 0))].sort((a, b) => a - b)
+  const levels = [...new Set(results.map((r) => r.busy))].sort((a, b) => a - b)
   const head = ['cell', 'B1 ours µs', 'synckit µs', 'vs synckit', 'B1 ours p99', 'P1 ours ops/s', 'piscina', 'vs piscina', 'tinypool', 'vs tinypool']
   const tables = []
   for (const busy of levels) {
-    const at = results.filter((r) => (r.busy ?? 0) === busy)
+    const at = results.filter((r) => r.busy === busy)
     const cells = [...new Set(at.map((r) => `${r.runtime}/${r.backend}`))]
     const rows = [head]
     for (const cell of cells) {
