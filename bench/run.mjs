@@ -10,8 +10,18 @@
 //   node bench/run.mjs --scenarios P1,P2  only these scenarios (B1–B5 runSync, C1 worker→host
 //                                         callbacks, P1–P2 run() pool)
 //   node bench/run.mjs --out PATH.json    write PATH.json and PATH.svg instead of bench/results.json
-//                                         and bench/chart.svg (also $BENCH_OUT); for partial runs
-//                                         that must not replace the full results
+//                                         and bench/chart.svg (also $BENCH_OUT). A quick or partial
+//                                         run (--quick, --only, --scenarios) without --out writes
+//                                         to the OS temp folder: it must not replace the full results
+//   node bench/run.mjs --busy 0,1,2       contention: after each cell's main run, run B1 and P1
+//                                         again with 0, then 1, then 2 busy processes beside the
+//                                         cell (smaller sizes, no floor); a table per number of
+//                                         busy processes. With --scenarios B1,P1 the main run is
+//                                         skipped: contention only
+//
+// With --busy, the busy processes (scripts/busy.mjs) are started and stopped by this
+// script around each contended cell, each bounded to the cell's timeout, and killed if
+// this script exits, fails or gets SIGINT/SIGTERM/SIGHUP.
 //
 // Build first (`npx tsup`): the scenarios import ../dist.
 import { execFileSync, spawn } from 'node:child_process'
@@ -19,9 +29,10 @@ import { cpSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { startBusy } from '../scripts/busy.mjs'
 import { cells, runner } from '../scripts/cells.mjs'
 import { renderChart } from './lib/chart.mjs'
-import { formatTable } from './lib/table.mjs'
+import { formatContention, formatTable } from './lib/table.mjs'
 
 const here = (name) => fileURLToPath(new URL(name, import.meta.url))
 
@@ -29,12 +40,34 @@ const here = (name) => fileURLToPath(new URL(name, import.meta.url))
 const GC_FLAGS = { node: ['--expose-gc'], deno: ['--v8-flags=--expose-gc'], bun: [] }
 
 /** A cell that has not finished by then is killed and reported, so the run always ends. */
-const CELL_TIMEOUT_MS = { quick: 90_000, full: 200_000 }
+const CELL_TIMEOUT_MS = { quick: 120_000, full: 480_000 }
 /** After its last line a cell must exit by itself; not doing so is an anomaly worth reporting. */
 const EXIT_GRACE_MS = 10_000
 
+/** What a contended cell runs: sync latency and pool throughput, each with its peers. */
+const CONTENTION_SCENARIOS = ['B1', 'P1']
+
+/** What is running now, so a signal can stop it: the current cell's child, the busy processes, the dist copy. */
+const running = { child: undefined, stopBusy: undefined, dist: undefined }
+
+function stopRunning() {
+  running.stopBusy?.()
+  running.stopBusy = undefined
+  if (running.child && running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL')
+  if (running.dist) rmSync(running.dist, { recursive: true, force: true })
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    stopRunning()
+    log(`bench: ${signal}, stopped the running cell and busy processes`)
+    process.exit(130)
+  })
+}
+process.once('exit', stopRunning)
+
 function parseArgs(argv) {
-  const options = { quick: false, only: [], scenarios: [], out: process.env.BENCH_OUT || undefined }
+  const options = { quick: false, only: [], scenarios: [], busy: [], out: process.env.BENCH_OUT || undefined }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg === '--quick') options.quick = true
@@ -42,10 +75,14 @@ function parseArgs(argv) {
     else if (arg.startsWith('--only=')) options.only.push(...arg.slice(7).split(','))
     else if (arg === '--scenarios') options.scenarios.push(...argv[++i].split(','))
     else if (arg.startsWith('--scenarios=')) options.scenarios.push(...arg.slice(12).split(','))
+    else if (arg === '--busy') options.busy.push(...argv[++i].split(','))
+    else if (arg.startsWith('--busy=')) options.busy.push(...arg.slice(7).split(','))
     else if (arg === '--out') options.out = argv[++i]
     else if (arg.startsWith('--out=')) options.out = arg.slice(6)
-    else throw new Error(`unknown argument ${arg}; use --quick, --only runtime/backend, --scenarios B1,P1 and/or --out path.json`)
+    else throw new Error(`unknown argument ${arg}; use --quick, --only runtime/backend, --scenarios B1,P1, --busy 1,2 and/or --out path.json`)
   }
+  options.busy = [...new Set(options.busy.map(Number))].sort((a, b) => a - b)
+  if (options.busy.some((k) => !Number.isInteger(k) || k < 0 || k > 8)) throw new Error('--busy takes counts of busy processes from 0 to 8, e.g. --busy 1,2')
   const known = cells.map((c) => `${c.runtime}/${c.backend}`)
   for (const name of options.only) {
     if (!known.includes(name)) throw new Error(`unknown cell ${name}; cells: ${known.join(', ')}`)
@@ -57,10 +94,10 @@ function parseArgs(argv) {
  * Runs one cell. Every stdout line must be one of our JSON records; anything else on
  * stdout, and everything on stderr, is stray output from the code under test and kept.
  */
-function runCell(cell, quick, dist, scenarios) {
+function runCell(cell, quick, dist, scenarios, busy = null) {
   const [command, ...prefix] = runner(cell.runtime)
   const args = [...prefix, ...GC_FLAGS[cell.runtime], here('./scenarios.mjs')]
-  const name = `${cell.runtime}/${cell.backend}`
+  const name = `${cell.runtime}/${cell.backend}${busy === null ? '' : ` (${busy} busy)`}`
   const started = performance.now()
   return new Promise((resolve) => {
     const child = spawn(command, args, {
@@ -70,11 +107,13 @@ function runCell(cell, quick, dist, scenarios) {
         ANYTHREAD_BACKEND: cell.backend,
         BENCH_QUICK: quick ? '1' : '0',
         BENCH_SCENARIOS: scenarios.join(','),
+        BENCH_BUSY: busy === null ? '' : String(busy),
         NO_COLOR: '1',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
-    const outcome = { cell: name, records: [], strayStdout: [], stderr: '', problems: [], exitCode: null, signal: null }
+    running.child = child
+    const outcome = { cell: name, busy, records: [], strayStdout: [], stderr: '', problems: [], exitCode: null, signal: null }
     let doneAt
     let graceTimer
     let pending = ''
@@ -84,7 +123,8 @@ function runCell(cell, quick, dist, scenarios) {
         record = line.startsWith('{') ? JSON.parse(line) : undefined
       } catch {}
       if (record === undefined) return void (line.trim() && outcome.strayStdout.push(line))
-      outcome.records.push(record)
+      // busy: null for the main run, K for a contention run (K = 0 included)
+      outcome.records.push({ ...record, busy })
       if (record.type === 'progress') log(`  ${name}: ${record.message}`)
       if (record.type === 'error') log(`  ${name}: ${record.scenario} FAILED: ${record.error}`)
       if (record.type === 'done') {
@@ -105,6 +145,7 @@ function runCell(cell, quick, dist, scenarios) {
     const timeout = quick ? CELL_TIMEOUT_MS.quick : CELL_TIMEOUT_MS.full
     const cellTimer = setTimeout(() => kill(`killed after ${timeout / 1000} s`), timeout)
     child.on('close', (exitCode, signal) => {
+      running.child = undefined
       clearTimeout(cellTimer)
       clearTimeout(graceTimer)
       if (pending) onLine(pending)
@@ -169,13 +210,36 @@ async function main() {
   const buildInfo = build()
   const dist = here(`./.dist-${process.pid}/`)
   cpSync(here('../dist/'), dist, { recursive: true })
+  running.dist = dist
   const outcomes = []
   try {
-    for (const cell of selected) {
-      log(`${cell.runtime}/${cell.backend}: starting`)
-      const outcome = await runCell(cell, options.quick, dist, options.scenarios)
+    const contended = CONTENTION_SCENARIOS.filter((s) => options.scenarios.length === 0 || options.scenarios.includes(s))
+    const finished = (outcome) => {
       log(`${outcome.cell}: finished in ${outcome.seconds.toFixed(1)} s${outcome.problems.length ? ` — ${outcome.problems.join('; ')}` : ''}`)
       outcomes.push(outcome)
+    }
+    // --busy with --scenarios naming only contention scenarios: the contention runs are the run.
+    const contentionOnly = options.busy.length > 0 && options.scenarios.length > 0 && options.scenarios.every((s) => CONTENTION_SCENARIOS.includes(s))
+    for (const cell of selected) {
+      if (!contentionOnly) {
+        log(`${cell.runtime}/${cell.backend}: starting`)
+        finished(await runCell(cell, options.quick, dist, options.scenarios))
+      }
+      // A cell's K = 0, 1, 2 runs follow each other at once, with the same sizes, so they
+      // compare the same minute's machine.
+      for (const busy of contended.length ? options.busy : []) {
+        log(`${cell.runtime}/${cell.backend}: starting with ${busy} busy process${busy === 1 ? '' : 'es'}`)
+        if (busy > 0) {
+          running.stopBusy = startBusy(busy, (options.quick ? CELL_TIMEOUT_MS.quick : CELL_TIMEOUT_MS.full) + 5_000)
+          await new Promise((resolve) => setTimeout(resolve, 300)) // let them start burning first
+        }
+        try {
+          finished(await runCell(cell, options.quick, dist, contended, busy))
+        } finally {
+          running.stopBusy?.()
+          running.stopBusy = undefined
+        }
+      }
     }
   } finally {
     rmSync(dist, { recursive: true, force: true })
@@ -190,24 +254,40 @@ async function main() {
     build: buildInfo,
     machine: { ...info, loadAverageAtEnd: os.loadavg().map((v) => Number(v.toFixed(2))) },
     runtimes: runtimeVersions(outcomes),
+    contention: options.busy.length
+      ? {
+          busyProcesses: options.busy,
+          scenarios: CONTENTION_SCENARIOS,
+          how: 'K plain CPU-burning node processes (scripts/busy.mjs) beside the cell, started before and killed after it; rows with busy: K (null: the main run)',
+        }
+      : null,
     cells: outcomes.map(summarizeCell),
     results,
   }
 
-  console.log(formatTable(results))
-  printNotes(results)
+  const main = results.filter((r) => r.busy === null)
+  if (main.length) console.log(formatTable(main))
+  printNotes(main)
+  const contention = results.filter((r) => r.busy !== null)
+  if (contention.length) console.log(`\n${formatContention(contention)}`)
   printProblems(outcomes)
   log(`total: ${seconds.toFixed(1)} s`)
-  const out = outputPaths(options.out)
+  const out = outputPaths(options.out, options)
   writeFileSync(out.json, `${JSON.stringify(report, null, 2)}\n`)
-  writeFileSync(out.svg, renderChart(results, report))
+  writeFileSync(out.svg, renderChart(main, report))
   log(`wrote ${out.json} and ${out.svg}`)
   if (outcomes.some((o) => o.problems.length || o.records.some((r) => r.type === 'error'))) process.exitCode = 1
 }
 
-/** Where the report goes: bench/results.json and bench/chart.svg, or `out` (.json) and its .svg. */
-function outputPaths(out) {
-  if (!out) return { json: here('./results.json'), svg: here('./chart.svg') }
+/**
+ * Where the report goes: `out` (.json) and its .svg; else bench/results.json and
+ * bench/chart.svg for a full run of everything, and a file in the OS temp folder for a
+ * quick or partial run (it must not replace the full results).
+ */
+function outputPaths(out, options) {
+  const partial = options.quick || options.only.length > 0 || options.scenarios.length > 0
+  if (!out && !partial) return { json: here('./results.json'), svg: here('./chart.svg') }
+  out ??= path.join(os.tmpdir(), `anythread-bench-${options.quick ? 'quick' : 'partial'}.json`)
   const json = path.resolve(out.endsWith('.json') ? out : `${out}.json`)
   return { json, svg: json.replace(/\.json$/, '.svg') }
 }

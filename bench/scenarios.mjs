@@ -11,6 +11,7 @@ import { startFloor } from './lib/floor.mjs'
 import { closePool, coldSynckitCopies, describeError, poolPeerNames, startPoolPeer, startSynckit, synckitFactory, withDeadline } from './lib/peers.mjs'
 import { checkMainThreadCpu, forceGc, mainThreadCpuNs, now, processCpuNs, round, rss, runtime, runtimeVersion } from './lib/runtime.mjs'
 import { median, quantile } from './lib/stats.mjs'
+import { clockOverhead, summarize, timeBatches, timeBatchesAsync, timeSingles, timeSinglesAsync } from './lib/timing.mjs'
 
 /** run.mjs passes a snapshot of dist/ taken at its start; run directly, ../dist is used. */
 const dist = new URL(process.env.ANYTHREAD_DIST ? pathToFileURL(process.env.ANYTHREAD_DIST) : '../dist/', import.meta.url)
@@ -22,46 +23,60 @@ const tasksUrl = new URL('./fixtures/tasks.js', import.meta.url)
 const callbacksUrl = new URL('./fixtures/callbacks.js', import.meta.url)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** Busy processes run.mjs keeps beside this cell in a contention run (B1 and P1 only); null in the main run. */
+const busy = process.env.BENCH_BUSY ? Number(process.env.BENCH_BUSY) : null
+const contention = busy !== null
+
 /** Sizes of each scenario; the quick run only checks that everything works. */
 const SIZE = quick
   ? {
       b1Calls: 2_000,
       b1Rounds: 1,
       b2Rounds: 1,
-      b2StringOps: 200,
-      b2BytesOps: 20,
+      b2StringOps: 50,
+      b2BytesOps: 5,
+      b2LargeLength: 10_000,
+      b2LargeOps: 2,
       b3Samples: 3,
       b4Samples: 1,
-      b5Calls: 100_000,
+      b4SleepMs: 200,
+      b5Calls: 20_000,
+      b5BudgetMs: 10_000,
       c1Callbacks: 2_000,
       c1Rounds: 1,
       c1WarmMs: 100,
       c2Calls: 2_000,
       c2Rounds: 1,
-      p1Tasks: 5_000,
+      p1Tasks: 2_000,
       p1Rounds: 1,
-      p2Tasks: 1_000,
+      p2Tasks: 500,
       p2Rounds: 1,
+      poolWarmTasks: 1_000,
       poolWarmMs: 100,
     }
   : {
-      b1Calls: 20_000,
-      b1Rounds: 4,
+      b1Calls: contention ? 10_000 : 20_000,
+      b1Rounds: contention ? 2 : 4,
       b2Rounds: 2,
       b2StringOps: 2_000,
       b2BytesOps: 200,
+      b2LargeLength: 1_000_000,
+      b2LargeOps: 3,
       b3Samples: 10,
       b4Samples: 3,
+      b4SleepMs: 1_000,
       b5Calls: 1_000_000,
+      b5BudgetMs: 60_000,
       c1Callbacks: 16_000,
       c1Rounds: 2,
       c1WarmMs: 200,
       c2Calls: 20_000,
       c2Rounds: 4,
-      p1Tasks: 100_000,
-      p1Rounds: 5,
+      p1Tasks: contention ? 40_000 : 100_000,
+      p1Rounds: contention ? 4 : 5,
       p2Tasks: 20_000,
       p2Rounds: 5,
+      poolWarmTasks: 5_000,
       poolWarmMs: 300,
     }
 
@@ -80,7 +95,7 @@ const progress = (message) => emit({ type: 'progress', message })
  * 'higher' for throughput); `ratio` is always "how many times better ours is than the
  * peer" (> 1: ours is better), so every row reads the same way.
  */
-function result({ scenario, metric, unit, ours, peer, better = 'lower', target, check, details }) {
+function result({ scenario, metric, unit, ours, peer, better = 'lower', target, check, stats, details }) {
   const peerValue = peer?.value
   const ratio = peerValue === undefined ? null : better === 'lower' ? peerValue / ours : ours / peerValue
   const met = check ? check({ ours, ratio }) : null
@@ -93,11 +108,15 @@ function result({ scenario, metric, unit, ours, peer, better = 'lower', target, 
     ours: round(ours, 4),
     peer: peer && { name: peer.name, value: peerValue === undefined ? null : round(peerValue, 4), error: peer.error },
     ratio: ratio === null ? null : round(ratio, 4),
+    stats: stats && { ours: roundStats(stats.ours), peer: roundStats(stats.peer) },
     target,
     met,
     details,
   })
 }
+
+/** mean/p50/p99 of a subject, rounded for the JSON; null for a subject that did not run. */
+const roundStats = (s) => (s ? { mean: round(s.mean, 4), p50: s.p50 === null ? null : round(s.p50, 4), p99: s.p99 === null ? null : round(s.p99, 4) } : null)
 
 /** A peer measurement or its reason for being n/a. */
 const peerOf = (name, value, error) => (error ? { name, error } : { name, value })
@@ -116,28 +135,6 @@ async function loadBackendFactory() {
 const floorKind = backendName === 'node' ? 'node' : 'web'
 
 /**
- * Times `calls` sequential calls of `fn` in batches of `batch` and returns the mean time
- * per call of each batch, in µs. Why batches: a single call takes about 1 µs, the same
- * order as reading the clock itself (and Deno/Bun clocks move in 30–70 ns steps), so
- * per-call timestamps would mostly measure the timer. A batch of 100 calls takes
- * ~100 µs, where the clock's cost and resolution are negligible. The price: a quantile
- * over batches is a quantile of 100-call means, so p99 understates the single-call tail
- * (one slow call in a batch is averaged with 99 fast ones). Each call's result is
- * checked, for ours and the peers alike, so every subject does the same work.
- */
-function timeBatches(fn, calls, batch) {
-  const perCall = []
-  for (let done = 0; done < calls; done += batch) {
-    const start = now()
-    for (let i = done; i < done + batch; i++) {
-      if (fn(i) !== i + 1) throw new Error(`call ${i} returned a wrong result`)
-    }
-    perCall.push(((now() - start) * 1000) / batch)
-  }
-  return perCall
-}
-
-/**
  * Runs `fn` at least `calls` times and for at least `ms`: both threads' JITs need a few
  * thousand calls and some wall time to reach their optimized tiers (the first 2,000
  * calls of a fresh bridge measured 10–100x slower than the steady state here).
@@ -152,29 +149,35 @@ function warmUp(fn, calls, ms = 300) {
 /**
  * B1: sequential runSync of `async (x) => x + 1`. The three subjects are measured in
  * interleaved rounds (ours, synckit, floor, ours, ...) so that a burst of load from
- * elsewhere on this shared machine hits all of them alike instead of one. The floor
- * worker spins on a core while alive, so it is started and stopped inside its own turn:
- * it must never compete with the other subjects for the machine's two cores.
+ * elsewhere on this shared machine hits all of them alike instead of one. Each turn is a
+ * mean pass and a single-call pass (lib/timing.mjs). The floor worker spins on a core
+ * while alive, so it is started and stopped inside its own turn: it must never compete
+ * with the other subjects for the machine's two cores.
  */
 async function b1(ctx) {
   const { b1Calls, b1Rounds } = SIZE
   const perRound = b1Calls / b1Rounds
-  const batch = 100
   const ours = (i) => ctx.tasks.runSync('inc', i)
   const synckit = ctx.synckit.fn && ((i) => ctx.synckit.fn('inc', i))
-  const samples = { ours: [], synckit: [], floor: [] }
-  let floorError
+  const batches = { ours: [], synckit: [], floor: [] }
+  const singles = { ours: [], synckit: [], floor: [] }
+  const turn = (name, fn, round) => {
+    batches[name].push(...timeBatches(fn, perRound))
+    singles[name].push(...timeSingles(fn, perRound, round * perRound))
+  }
+  // Not in contention runs: with busy processes, two spinning threads measure the scheduler.
+  let floorError = contention ? 'not run in contention runs' : undefined
 
   warmUp(ours, 5_000)
   if (synckit) warmUp(synckit, 1_000)
   for (let round = 0; round < b1Rounds; round++) {
-    samples.ours.push(...timeBatches(ours, perRound, batch))
-    if (synckit) samples.synckit.push(...timeBatches(synckit, perRound, batch))
+    turn('ours', ours, round)
+    if (synckit) turn('synckit', synckit, round)
     if (floorError === undefined) {
       try {
         const floor = await startFloor(floorKind)
         warmUp(floor.call, 5_000, 100)
-        samples.floor.push(...timeBatches(floor.call, perRound, batch))
+        turn('floor', floor.call, round)
         await floor.stop()
       } catch (error) {
         floorError = describeError(error)
@@ -182,13 +185,13 @@ async function b1(ctx) {
     }
   }
 
-  const stat = (list) => ({ median: median(list), p99: quantile(list, 0.99) })
-  const o = stat(samples.ours)
-  const s = synckit && stat(samples.synckit)
-  const f = floorError === undefined ? stat(samples.floor) : undefined
-  ctx.b1Median = o.median // C1 reports it next to its own host→worker reference
+  const o = summarize(batches.ours, singles.ours)
+  const s = synckit ? summarize(batches.synckit, singles.synckit) : undefined
+  const f = floorError === undefined ? summarize(batches.floor, singles.floor) : undefined
+  ctx.b1Median = o.batchMedian // C1 reports it next to its own host→worker reference
   const details = {
-    method: `${b1Calls} calls per subject in ${b1Rounds} interleaved rounds, timed in batches of ${batch}; quantiles over batch means`,
+    method: `${b1Calls} calls per subject in ${b1Rounds} interleaved rounds; mean = total time / calls (clock read once per 100 calls); p50/p99 of ${b1Calls} more calls timed one by one, minus the clock loop's own ${round(clockOverhead(), 3)} µs`,
+    clockOverheadMicros: round(clockOverhead(), 4),
     ours: o,
     synckit: s ?? null,
     floor: f ?? null,
@@ -196,32 +199,29 @@ async function b1(ctx) {
   const common = { scenario: 'B1', unit: 'µs', details }
   result({
     ...common,
-    metric: 'latency median',
-    ours: o.median,
-    target: '< 3 µs',
-    check: ({ ours }) => ours < 3,
+    metric: 'runSync latency mean',
+    ours: o.mean,
+    stats: { ours: o },
+    target: '≤ 3 µs',
+    check: ({ ours }) => ours <= 3,
   })
   result({
     ...common,
-    metric: 'latency median vs synckit',
-    ours: o.median,
-    peer: peerOf('synckit', s?.median, ctx.synckit.error),
-    target: '≥ 20x better',
-    check: ({ ratio }) => (ratio === null ? null : ratio >= 20),
+    metric: 'runSync latency mean vs synckit',
+    ours: o.mean,
+    peer: peerOf('synckit', s?.mean, ctx.synckit.error),
+    stats: { ours: o, peer: s },
+    target: '≥ 15x better',
+    check: ({ ratio }) => (ratio === null ? null : ratio >= 15),
   })
   result({
     ...common,
-    metric: 'latency median vs floor',
-    ours: o.median,
-    peer: peerOf('floor', f?.median, floorError),
+    metric: 'runSync latency mean vs floor',
+    ours: o.mean,
+    peer: peerOf('floor', f?.mean, floorError),
+    stats: { ours: o, peer: f },
     target: '≤ 3x worse',
     check: ({ ratio }) => (ratio === null ? null : ratio >= 1 / 3),
-  })
-  result({
-    ...common,
-    metric: 'latency p99 (of 100-call batches)',
-    ours: o.p99,
-    peer: peerOf('synckit', s?.p99, ctx.synckit.error),
   })
 }
 
@@ -241,66 +241,119 @@ function makeBytes() {
   return bytes
 }
 
+/** 1e6 (1e5 in the quick run) small integers, the kind of array the codec's int path serves. */
+const makeIntegers = (n) => Array.from({ length: n }, (_, i) => (i * 7919) % 1_000_003)
+/** As many doubles (no integer among them). */
+const makeDoubles = (n) => Array.from({ length: n }, (_, i) => i * 1.1 + 0.25)
+/** A tenth as many small objects, each with a short string: records, rows, AST nodes. */
+const makeObjects = (n) => Array.from({ length: n / 10 }, (_, i) => ({ id: i, name: `item-${i}`, ok: (i & 1) === 0 }))
+
 function sameEcho(sent, got) {
   if (typeof sent === 'string') return got === sent
+  if (Array.isArray(sent)) {
+    if (!Array.isArray(got) || got.length !== sent.length) return false
+    return [0, 12345 % sent.length, sent.length - 1].every((i) => JSON.stringify(got[i]) === JSON.stringify(sent[i]))
+  }
   return got instanceof Uint8Array && got.length === sent.length && got[12345] === sent[12345] && got[sent.length - 1] === sent[sent.length - 1]
 }
 
 /**
- * Time per echo round trip of `payload`, in ms, from batches: the median batch, so one
- * GC pause or preemption does not decide the number. Throughput is reported as payload
- * MB per second of round trips (each round trip carries the payload there and back).
- * A subject stops early after `budgetMs` (with at least 3 batches): synckit on Deno
- * moves a 1 MiB Uint8Array at ~10 MB/s, and the full count would take half a minute.
+ * ms of each echo round trip of `payload`, each timed alone (an echo takes 10 µs or more,
+ * the clock's cost is negligible). A subject stops early after `budgetMs` once it has 3
+ * echoes: synckit on Deno moves a 1 MiB Uint8Array at ~10 MB/s, and a 1e6-element array
+ * takes a second or more per echo on some cells.
  */
-function timeEchoes(echo, payload, ops, batch, budgetMs = 2_000) {
+function timeEchoes(echo, payload, ops, budgetMs, minOps = 3) {
   const perOp = []
   const end = now() + budgetMs
-  for (let done = 0; done < ops && (perOp.length < 3 || now() < end); done += batch) {
+  while (perOp.length < ops && (perOp.length < minOps || now() < end)) {
     const start = now()
-    for (let i = 0; i < batch; i++) echo(payload)
-    perOp.push((now() - start) / batch)
+    echo(payload)
+    perOp.push(now() - start)
   }
   return perOp
 }
 
+/**
+ * B2: round trips of a payload through `runSync('echo', value)`: encoded by the host,
+ * decoded and re-encoded by the worker, decoded by the host. Subjects in interleaved
+ * rounds: ours and synckit (structured clone through a MessagePort) for the 64 KiB string
+ * and the 1 MiB bytes; for the 1e6-element arrays, ours and the platform's
+ * `structuredClone` applied twice (there and back: `structuredClone(structuredClone(v))`,
+ * the same two serialize + deserialize passes as a round trip, with no thread hop), the
+ * bound the codec is measured against: warmed up on a 1e4-element array of the same kind,
+ * then up to 3 timed echoes each, no new one after 2 s (an echo takes seconds on some
+ * cells, more on a busy machine). Rows are ms per round trip, the mean (total time /
+ * echoes), with p50/p99 of single echoes (of 3 echoes or fewer, p99 is the slowest).
+ */
 async function b2(ctx) {
+  const n = SIZE.b2LargeLength
+  const large = (name, make) => ({ name, payload: make(n), warmPayload: make(10_000), ops: SIZE.b2LargeOps, budgetMs: 2_000, minOps: 1, large: true })
   const cases = [
-    { name: '64 KiB string', payload: makeString(), bytes: 64 * 1024, ops: SIZE.b2StringOps, batch: 20 },
-    { name: '1 MiB Uint8Array', payload: makeBytes(), bytes: 1024 * 1024, ops: SIZE.b2BytesOps, batch: 5 },
+    { name: '64 KiB string', payload: makeString(), bytes: 64 * 1024, ops: SIZE.b2StringOps, budgetMs: 2_000 },
+    { name: '1 MiB Uint8Array', payload: makeBytes(), bytes: 1024 * 1024, ops: SIZE.b2BytesOps, budgetMs: 2_000 },
+    large(`${n.toExponential()} integers`, makeIntegers),
+    large(`${n.toExponential()} doubles`, makeDoubles),
+    large(`${(n / 10).toExponential()} objects`, makeObjects),
   ]
   for (const c of cases) {
-    const ours = (value) => ctx.tasks.runSync('echo', value)
-    const synckit = ctx.synckit.fn && ((value) => ctx.synckit.fn('echo', value))
-    if (!sameEcho(c.payload, ours(c.payload))) throw new Error(`B2 ${c.name}: our echo returned something else`)
+    const subjects = { ours: (value) => ctx.tasks.runSync('echo', value) }
     let synckitError = ctx.synckit.error
-    if (synckit && !sameEcho(c.payload, synckit(c.payload))) synckitError = 'synckit echo returned something else'
-    const perRound = c.ops / SIZE.b2Rounds
-    const samples = { ours: [], synckit: [] }
-    const warm = Math.max(c.batch, c.ops / 10)
-    timeEchoes(ours, c.payload, warm, c.batch, 500)
-    if (synckit && !synckitError) timeEchoes(synckit, c.payload, warm, c.batch, 500)
-    for (let round = 0; round < SIZE.b2Rounds; round++) {
-      samples.ours.push(...timeEchoes(ours, c.payload, perRound, c.batch))
-      if (synckit && !synckitError) samples.synckit.push(...timeEchoes(synckit, c.payload, perRound, c.batch))
+    // Large arrays: against the platform's clone only (synckit's echo is that clone plus
+    // a MessagePort hop, and seconds per cell on the slow cells).
+    if (ctx.synckit.fn && !c.large) subjects.synckit = (value) => ctx.synckit.fn('echo', value)
+    if (c.large) subjects.structuredClone = (value) => structuredClone(structuredClone(value))
+    if (!sameEcho(c.payload, subjects.ours(c.payload))) throw new Error(`B2 ${c.name}: our echo returned something else`)
+    if (subjects.synckit && !sameEcho(c.payload, subjects.synckit(c.payload))) {
+      synckitError = 'synckit echo returned something else'
+      delete subjects.synckit
     }
-    const mbps = (list) => c.bytes / 1e6 / (median(list) / 1000)
+    const samples = Object.fromEntries(Object.keys(subjects).map((k) => [k, []]))
+    const rounds = c.large ? 1 : SIZE.b2Rounds
+    const perRound = Math.ceil(c.ops / rounds)
+    // Large arrays warm up on a 1e4-element array of the same kind: the same code paths,
+    // without paying seconds per warm-up echo.
+    const warm = c.large ? 3 : Math.max(1, Math.ceil(c.ops / 10))
+    for (const fn of Object.values(subjects)) timeEchoes(fn, c.warmPayload ?? c.payload, warm, 500)
+    for (let r = 0; r < rounds; r++) {
+      for (const [name, fn] of Object.entries(subjects)) samples[name].push(...timeEchoes(fn, c.payload, perRound, c.budgetMs, c.minOps))
+    }
+    const stat = (list) =>
+      list?.length
+        ? { mean: list.reduce((a, b) => a + b, 0) / list.length, p50: quantile(list, 0.5), p99: quantile(list, 0.99), echoes: list.length }
+        : undefined
+    const o = stat(samples.ours)
+    const sk = stat(samples.synckit)
+    const sc = stat(samples.structuredClone)
+    const mbps = (st) => (st && c.bytes ? round(c.bytes / 1e6 / (st.mean / 1000), 1) : null)
+    const details = {
+      method: c.large
+        ? `up to ${c.ops} echoes per subject (at least 1, no new one after ${c.budgetMs / 1000} s) after ${warm} warm-up echoes of a 1e4-element array of the same kind; each echo timed alone; mean = total / echoes`
+        : `up to ${c.ops} echoes per subject in ${rounds} interleaved rounds (at least 3, at most ~${c.budgetMs / 1000} s per round) after up to ${warm} warm-up; each echo timed alone; mean = total / echoes`,
+      ours: o,
+      synckit: sk ?? null,
+      structuredCloneTwice: sc ?? null,
+      ...(c.bytes ? { oursMBps: mbps(o), synckitMBps: mbps(sk) } : {}),
+    }
+    const common = { scenario: 'B2', unit: 'ms', ours: o.mean, details }
+    if (sc) {
+      result({
+        ...common,
+        metric: `echo ${c.name} mean vs structuredClone twice`,
+        peer: { name: 'structuredClone×2', value: sc.mean },
+        stats: { ours: o, peer: sc },
+        target: '≤ 1.5x worse',
+        check: ({ ratio }) => ratio >= 1 / 1.5,
+      })
+    }
+    if (c.large) continue
     result({
-      scenario: 'B2',
-      metric: `echo ${c.name}`,
-      unit: 'MB/s',
-      better: 'higher',
-      ours: mbps(samples.ours),
-      peer: peerOf('synckit', synckitError ? undefined : mbps(samples.synckit), synckitError),
+      ...common,
+      metric: `echo ${c.name} mean vs synckit`,
+      peer: peerOf('synckit', sk?.mean, synckitError),
+      stats: { ours: o, peer: sk },
       target: '≥ 3x better',
       check: ({ ratio }) => (ratio === null ? null : ratio >= 3),
-      details: {
-        method: `up to ${c.ops} echoes per subject (at most ~2 s per round) after up to ${warm} warm-up, batches of ${c.batch}, median batch`,
-        oursOps: samples.ours.length * c.batch,
-        synckitOps: samples.synckit.length * c.batch,
-        oursOpsPerSec: round(1000 / median(samples.ours), 1),
-        synckitOpsPerSec: samples.synckit.length ? round(1000 / median(samples.synckit), 1) : null,
-      },
     })
   }
 }
@@ -380,29 +433,29 @@ function idleCost(call) {
   const wallMs = now() - start
   const mainMs = (mainThreadCpuNs() - main0) / 1e6
   const procMs = (processCpuNs() - proc0) / 1e6
-  if (value !== 1000) throw new Error(`sleep call returned ${value}`)
+  if (value !== SIZE.b4SleepMs) throw new Error(`sleep call returned ${value}`)
   return { mainMs, procMs, wallMs }
 }
 
 async function b4(ctx) {
   const check = checkMainThreadCpu()
-  if (!check.ok) throw new Error(`main-thread CPU counter does not follow JS here (30 ms burn read as ${check.burnedMs} ms)`)
+  if (!check.ok) throw new Error(`main-thread CPU counter does not follow JS here (${check.wallMs} ms of burning read as ${check.burnedMs} ms)`)
   const ours = []
   const theirs = []
   for (let i = 0; i < SIZE.b4Samples; i++) {
-    ours.push(idleCost(() => ctx.tasks.runSync('sleep', 1000)))
-    if (ctx.synckit.fn) theirs.push(idleCost(() => ctx.synckit.fn('sleep', 1000)))
+    ours.push(idleCost(() => ctx.tasks.runSync('sleep', SIZE.b4SleepMs)))
+    if (ctx.synckit.fn) theirs.push(idleCost(() => ctx.synckit.fn('sleep', SIZE.b4SleepMs)))
   }
   const med = (list, key) => median(list.map((s) => s[key]))
   const details = {
-    method: `${SIZE.b4Samples} blocked calls of 1 s each, median; main thread from /proc/self/task/<pid>/schedstat`,
+    method: `${SIZE.b4Samples} blocked calls of ${SIZE.b4SleepMs} ms each, median; main thread from /proc/self/task/<pid>/schedstat`,
     mainThreadCheck: check,
     ours: ours.map((s) => ({ mainMs: round(s.mainMs, 3), procMs: round(s.procMs, 3), wallMs: round(s.wallMs, 1) })),
     synckit: theirs.map((s) => ({ mainMs: round(s.mainMs, 3), procMs: round(s.procMs, 3), wallMs: round(s.wallMs, 1) })),
   }
   result({
     scenario: 'B4',
-    metric: 'main-thread CPU while blocked 1 s',
+    metric: `main-thread CPU while blocked ${SIZE.b4SleepMs / 1000} s`,
     unit: 'ms',
     ours: med(ours, 'mainMs'),
     peer: peerOf('synckit', theirs.length ? med(theirs, 'mainMs') : undefined, ctx.synckit.error),
@@ -412,7 +465,7 @@ async function b4(ctx) {
   })
   result({
     scenario: 'B4',
-    metric: 'process CPU while blocked 1 s (context)',
+    metric: `process CPU while blocked ${SIZE.b4SleepMs / 1000} s (context)`,
     unit: 'ms',
     ours: med(ours, 'procMs'),
     peer: peerOf('synckit', theirs.length ? med(theirs, 'procMs') : undefined, ctx.synckit.error),
@@ -429,17 +482,19 @@ async function b4(ctx) {
  * is allocator warm-up. The reported growth is read 50 ms after the last call and a GC
  * (what stays allocated); the readings taken during the run, right after a GC, are in
  * the details with their peak (Bun's allocator returns memory to the OS lazily, so those
- * read several MB higher there).
+ * read several MB higher there). On a busy machine a call can take 100 µs or more: the
+ * run then stops after the tenth that passes `b5BudgetMs` (a minute), and says so.
  */
 async function b5(ctx) {
   const calls = SIZE.b5Calls
   const tenth = calls / 10
+  const stopAt = now() + SIZE.b5BudgetMs
   warmUp((i) => ctx.tasks.runSync('inc', i), 10_000)
   const gc = forceGc()
   await sleep(50)
   const before = rss()
   const tenths = []
-  for (let done = 0; done < calls; done += tenth) {
+  for (let done = 0; done < calls && now() < stopAt; done += tenth) {
     const start = now()
     for (let i = done; i < done + tenth; i++) {
       if (ctx.tasks.runSync('inc', i) !== i + 1) throw new Error(`call ${i} returned a wrong result`)
@@ -452,15 +507,18 @@ async function b5(ctx) {
   await sleep(50)
   forceGc()
   const growth = (rss() - before) / 1e6
+  const made = tenths.length * tenth
   result({
     scenario: 'B5',
-    metric: `RSS growth over ${calls / 1e6}M calls`,
+    metric: `RSS growth over ${made / 1e6}M calls`,
     unit: 'MB',
     ours: growth,
     target: '< 20 MB',
     check: ({ ours }) => ours < 20,
     details: {
       gcForced: gc,
+      calls: made,
+      stoppedByTimeBudget: made < calls ? `${made} of ${calls} calls within ${SIZE.b5BudgetMs / 1000} s` : false,
       rssBeforeMB: round(before / 1e6, 1),
       heapUsedAfterMB: round(process.memoryUsage().heapUsed / 1e6, 1),
       peakGrowthMB: Math.max(...tenths.map((t) => t.growthMB)),
@@ -522,48 +580,70 @@ async function c1(ctx) {
       }
       return perCallback
     }
+    /** µs of each single callback, timed on the worker (fixture's timedLoop), C1_BATCH per runSync as above. */
+    const timeSingleCallbacks = (loops, callbacks, offset, callback) => {
+      const singles = []
+      for (let done = 0; done < callbacks; done += C1_BATCH) {
+        const list = loops.runSync('timedLoop', C1_BATCH, offset + done, ...(callback ? [callback] : []))
+        if (list.length !== C1_BATCH) throw new Error(`C1 timedLoop returned ${list.length} timings`)
+        singles.push(...list)
+      }
+      return singles
+    }
     const subjects = {
       byName: (callbacks, offset) => timeLoops(fallback.loops, 'echoLoop', callbacks, offset),
       byArgument: (callbacks, offset) => timeLoops(fallback.loops, 'callbackLoop', callbacks, offset, [plusOne]),
       spinning: (callbacks, offset) => timeLoops(spinning.loops, 'echoLoop', callbacks, offset),
       reference: (calls) => timeBatches((i) => fallback.tasks.runSync('inc', i), calls, 100),
     }
+    const singleSubjects = {
+      byName: (callbacks, offset) => timeSingleCallbacks(fallback.loops, callbacks, offset),
+      byArgument: (callbacks, offset) => timeSingleCallbacks(fallback.loops, callbacks, offset, plusOne),
+      spinning: (callbacks, offset) => timeSingleCallbacks(spinning.loops, callbacks, offset),
+      reference: (calls, offset) => timeSingles((i) => fallback.tasks.runSync('inc', i), calls, offset),
+    }
     const samples = { byName: [], byArgument: [], spinning: [], reference: [] }
+    const singles = { byName: [], byArgument: [], spinning: [], reference: [] }
 
     // Warm-up as B1's: >= 5000 round trips and >= c1WarmMs of each, so both threads' JITs settle.
     for (const name of ['byName', 'byArgument', 'spinning']) {
       const end = now() + c1WarmMs
       for (let done = 0; done < 5_000 || now() < end; done += 1_000) subjects[name](1_000, done)
+      singleSubjects[name](1_000, 0)
     }
     warmUp((i) => fallback.tasks.runSync('inc', i), 5_000, c1WarmMs)
     for (let round = 0; round < c1Rounds; round++) {
-      for (const name of ['byName', 'byArgument', 'spinning']) samples[name].push(...subjects[name](perRound, round * perRound))
-      samples.reference.push(...subjects.reference(perRound))
+      for (const name of ['byName', 'byArgument', 'spinning', 'reference']) {
+        samples[name].push(...subjects[name](perRound, round * perRound))
+        singles[name].push(...singleSubjects[name](perRound, round * perRound))
+      }
     }
 
-    const reference = { median: median(samples.reference), p99: quantile(samples.reference, 0.99) }
-    const slowOver = 5 * reference.median
-    const stat = (list) => ({
-      median: median(list),
-      p99: quantile(list, 0.99),
-      maxBatchMs: round((Math.max(...list) * C1_BATCH) / 1000, 2),
-      slowBatchShare: round(list.filter((v) => v > slowOver).length / list.length, 3),
-      medianOfFastBatches: list.some((v) => v <= slowOver) ? median(list.filter((v) => v <= slowOver)) : null,
-      medianOfSlowBatches: list.some((v) => v > slowOver) ? median(list.filter((v) => v > slowOver)) : null,
-    })
-    const details = {
-      method: `${c1Callbacks} callbacks per subject in ${c1Rounds} interleaved rounds, ${C1_BATCH} per host runSync (one batch), after a warm-up of >= 5000 and >= ${c1WarmMs} ms; quantiles over batch means; slow batch: over 5x the host→worker median per callback. Peer: host→worker runSync('inc') timed the B1 way on the default bridge, same rounds; no target (no peer library has this)`,
-      byName: stat(samples.byName),
-      byArgument: stat(samples.byArgument),
-      hostSpinningThroughout: stat(samples.spinning),
-      hostToWorker: reference,
-      b1ScenarioMedian: ctx.b1Median ?? null,
+    const reference = summarize(samples.reference, singles.reference)
+    const slowOver = 5 * reference.batchMedian
+    const stat = (name) => {
+      const list = samples[name]
+      return {
+        ...summarize(list, singles[name], C1_BATCH),
+        maxBatchMs: round((Math.max(...list) * C1_BATCH) / 1000, 2),
+        slowBatchShare: round(list.filter((v) => v > slowOver).length / list.length, 3),
+        medianOfFastBatches: list.some((v) => v <= slowOver) ? median(list.filter((v) => v <= slowOver)) : null,
+        medianOfSlowBatches: list.some((v) => v > slowOver) ? median(list.filter((v) => v > slowOver)) : null,
+      }
     }
-    const peer = { name: 'B1 runSync', value: reference.median }
-    const row = (metric, ours) => result({ scenario: 'C1', metric, unit: 'µs', ours, peer, details })
-    row(`callback round trip median, fromThread.runSync('echo'), ${C1_BATCH} per runSync`, details.byName.median)
-    row(`callback round trip median, callback argument, ${C1_BATCH} per runSync`, details.byArgument.median)
-    row(`callback round trip median, host spinning throughout (wait.spinMicros 1 s)`, details.hostSpinningThroughout.median)
+    const details = {
+      method: `${c1Callbacks} callbacks per subject in ${c1Rounds} interleaved rounds, ${C1_BATCH} per host runSync (one batch), after a warm-up of >= 5000 and >= ${c1WarmMs} ms; mean = total time / callbacks; p50/p99 of ${c1Callbacks} more callbacks each timed alone on the worker (loop cost subtracted), ${C1_BATCH} per runSync likewise; slow batch: over 5x the host→worker batch median per callback. Peer: host→worker runSync('inc') timed the B1 way on the default bridge, same rounds; no target (no peer library has this)`,
+      byName: stat('byName'),
+      byArgument: stat('byArgument'),
+      hostSpinningThroughout: stat('spinning'),
+      hostToWorker: reference,
+      b1ScenarioBatchMedian: ctx.b1Median ?? null,
+    }
+    const peer = { name: 'B1 runSync', value: reference.mean }
+    const row = (metric, ours) => result({ scenario: 'C1', metric, unit: 'µs', ours: ours.mean, peer, stats: { ours, peer: reference }, details })
+    row(`callback round trip mean, fromThread.runSync('echo'), ${C1_BATCH} per runSync`, details.byName)
+    row(`callback round trip mean, callback argument, ${C1_BATCH} per runSync`, details.byArgument)
+    row(`callback round trip mean, host spinning throughout (wait.spinMicros 1 s)`, details.hostSpinningThroughout)
   } finally {
     for (const bridge of bridges) bridge.close()
     await sleep(20) // let the closed workers' threads wind down before the next scenario
@@ -627,19 +707,6 @@ async function runLanes(run, tasks, inFlight, offset = 0) {
   return now() - start
 }
 
-/** Sequential tasks (each awaited before the next), timed in batches; µs per task of each batch, as B1. */
-async function timeSequential(run, tasks, batch) {
-  const perTask = []
-  for (let done = 0; done < tasks; done += batch) {
-    const start = now()
-    for (let i = done; i < done + batch; i++) {
-      if ((await run(i)) !== i + 1) throw new Error(`task ${i} returned a wrong result`)
-    }
-    perTask.push(((now() - start) * 1000) / batch)
-  }
-  return perTask
-}
-
 /** Time- and count-based warm-up of a pool: at least `tasks` tasks and at least `ms`. */
 async function warmUpPool(run, tasks, ms, inFlight) {
   const end = now() + ms
@@ -659,20 +726,27 @@ async function p1(ctx) {
   const perRound = p1Tasks / p1Rounds
   const pools = await startPools(ctx, 'P1')
   const rounds = Object.fromEntries(pools.subjects.map((s) => [s.name, []]))
+  const totalMs = Object.fromEntries(pools.subjects.map((s) => [s.name, 0]))
   try {
-    for (const s of pools.subjects) await pools.measure(s, 'P1 warm-up', () => warmUpPool(s.run, 5_000, poolWarmMs, P1_IN_FLIGHT))
+    for (const s of pools.subjects) await pools.measure(s, 'P1 warm-up', () => warmUpPool(s.run, SIZE.poolWarmTasks, poolWarmMs, P1_IN_FLIGHT))
     for (let round = 0; round < p1Rounds; round++) {
       for (const s of pools.subjects) {
         const ms = await pools.measure(s, `P1 round ${round + 1}`, () => runLanes(s.run, perRound, P1_IN_FLIGHT, round * perRound))
-        if (ms !== undefined) rounds[s.name].push((perRound / ms) * 1000)
+        if (ms !== undefined) {
+          rounds[s.name].push((perRound / ms) * 1000)
+          totalMs[s.name] += ms
+        }
       }
     }
   } finally {
     await pools.close()
   }
-  const opsPerSec = (name) => (rounds[name].length === p1Rounds ? median(rounds[name]) : undefined)
+  /** The mean: all tasks / all rounds' time, so a slow round weighs what it cost. */
+  const opsPerSec = (name) => (rounds[name].length === p1Rounds ? (p1Tasks / totalMs[name]) * 1000 : undefined)
   const details = {
-    method: `${p1Tasks} tasks per subject in ${p1Rounds} interleaved rounds of ${perRound}, ${P1_IN_FLIGHT} in flight, after a warm-up of >= ${poolWarmMs} ms and >= 5000 tasks; median round`,
+    method: `${p1Tasks} tasks per subject in ${p1Rounds} interleaved rounds of ${perRound}, ${P1_IN_FLIGHT} in flight, after a warm-up of >= ${poolWarmMs} ms and >= ${SIZE.poolWarmTasks} tasks; figure = all tasks / total time of the rounds (the mean); roundsOpsPerSec has each round`,
+    meanOpsPerSec: Object.fromEntries(pools.subjects.map((s) => [s.name, opsPerSec(s.name) === undefined ? null : round(opsPerSec(s.name), 0)])),
+    medianRoundOpsPerSec: Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, v.length === p1Rounds ? round(median(v), 0) : null])),
     threads: POOL_THREADS,
     note: POOL_NOTE,
     roundsOpsPerSec: Object.fromEntries(Object.entries(rounds).map(([k, v]) => [k, v.map((x) => round(x, 0))])),
@@ -680,12 +754,12 @@ async function p1(ctx) {
   for (const s of pools.subjects.slice(1)) {
     result({
       scenario: 'P1',
-      metric: `run() throughput, ${P1_IN_FLIGHT} in flight, ${POOL_THREADS} threads, vs ${s.name}`,
+      metric: `run() throughput (mean), ${P1_IN_FLIGHT} in flight, ${POOL_THREADS} threads, vs ${s.name}`,
       unit: 'ops/s',
       better: 'higher',
       ours: opsPerSec('ours'),
       peer: peerOf(s.name, opsPerSec(s.name), s.error),
-      ...(s.name === 'piscina' ? { target: '≥ 3x better', check: ({ ratio }) => (ratio === null ? null : ratio >= 3) } : {}),
+      ...(s.name === 'piscina' ? { target: '≥ 2x better', check: ({ ratio }) => (ratio === null ? null : ratio >= 2) } : {}),
       details,
     })
   }
@@ -701,14 +775,22 @@ async function p2(ctx) {
   const batch = 100
   const pools = await startPools(ctx, 'P2')
   const samples = Object.fromEntries(pools.subjects.map((s) => [s.name, []]))
+  const singles = Object.fromEntries(pools.subjects.map((s) => [s.name, []]))
   const done = Object.fromEntries(pools.subjects.map((s) => [s.name, 0]))
+  /** One turn: the mean pass, then the single-task pass (lib/timing.mjs). */
+  const turn = async (s, round) => {
+    const list = await timeBatchesAsync(s.run, perRound, batch)
+    const one = await timeSinglesAsync(s.run, perRound, round * perRound)
+    return { list, one }
+  }
   try {
-    for (const s of pools.subjects) await pools.measure(s, 'P2 warm-up', () => warmUpPool(s.run, 2_000, poolWarmMs, 1))
+    for (const s of pools.subjects) await pools.measure(s, 'P2 warm-up', () => warmUpPool(s.run, Math.min(2_000, SIZE.poolWarmTasks), poolWarmMs, 1))
     for (let round = 0; round < p2Rounds; round++) {
       for (const s of pools.subjects) {
-        const list = await pools.measure(s, `P2 round ${round + 1}`, () => timeSequential(s.run, perRound, batch))
-        if (list !== undefined) {
-          samples[s.name].push(...list)
+        const got = await pools.measure(s, `P2 round ${round + 1}`, () => turn(s, round))
+        if (got !== undefined) {
+          samples[s.name].push(...got.list)
+          singles[s.name].push(...got.one)
           done[s.name]++
         }
       }
@@ -716,9 +798,9 @@ async function p2(ctx) {
   } finally {
     await pools.close()
   }
-  const stat = (name) => (done[name] === p2Rounds ? { median: median(samples[name]), p99: quantile(samples[name], 0.99) } : null)
+  const stat = (name) => (done[name] === p2Rounds ? summarize(samples[name], singles[name], batch) : null)
   const details = {
-    method: `${p2Tasks} sequential tasks per subject in ${p2Rounds} interleaved rounds, timed in batches of ${batch}, after a warm-up of >= ${poolWarmMs} ms and >= 2000 tasks; quantiles over batch means`,
+    method: `${p2Tasks} sequential tasks per subject in ${p2Rounds} interleaved rounds, after a warm-up of >= ${poolWarmMs} ms and >= ${Math.min(2_000, SIZE.poolWarmTasks)} tasks; mean = total time / tasks (clock read once per ${batch}); p50/p99 of ${p2Tasks} more tasks timed one by one, minus the clock loop's own ${round(clockOverhead(), 3)} µs`,
     threads: POOL_THREADS,
     note: POOL_NOTE,
     ...Object.fromEntries(pools.subjects.map((s) => [s.name, stat(s.name)])),
@@ -727,10 +809,11 @@ async function p2(ctx) {
   for (const s of pools.subjects.slice(1)) {
     result({
       scenario: 'P2',
-      metric: `run() latency median, sequential, ${POOL_THREADS} threads, vs ${s.name}`,
+      metric: `run() latency mean, sequential, ${POOL_THREADS} threads, vs ${s.name}`,
       unit: 'µs',
-      ours: ours.median,
-      peer: peerOf(s.name, stat(s.name)?.median, s.error),
+      ours: ours.mean,
+      peer: peerOf(s.name, stat(s.name)?.mean, s.error),
+      stats: { ours, peer: stat(s.name) },
       ...(s.name === 'piscina' ? { target: 'lower', check: ({ ratio }) => (ratio === null ? null : ratio > 1) } : {}),
       details,
     })
@@ -757,35 +840,41 @@ async function c2(ctx) {
   const future = (i) => tasks.startTaskSoon('inc', i).result()
   const synckit = ctx.synckit.fn && ((i) => ctx.synckit.fn('inc', i))
   const samples = { sync: [], future: [], synckit: [] }
+  const singles = { sync: [], future: [], synckit: [] }
+  const turn = (name, fn, round) => {
+    samples[name].push(...timeBatches(fn, perRound, batch))
+    singles[name].push(...timeSingles(fn, perRound, round * perRound))
+  }
   try {
     warmUp(sync, 5_000)
     warmUp(future, 2_000)
     if (synckit) warmUp(synckit, 1_000)
     for (let round = 0; round < c2Rounds; round++) {
-      samples.sync.push(...timeBatches(sync, perRound, batch))
-      samples.future.push(...timeBatches(future, perRound, batch))
-      if (synckit) samples.synckit.push(...timeBatches(synckit, perRound, batch))
+      turn('sync', sync, round)
+      turn('future', future, round)
+      if (synckit) turn('synckit', synckit, round)
     }
   } finally {
     portal.stop()
   }
-  const stat = (list) => ({ median: median(list), p99: quantile(list, 0.99) })
-  const s = synckit && stat(samples.synckit)
+  const stat = (name) => summarize(samples[name], singles[name], batch)
+  const s = synckit && stat('synckit')
   const details = {
-    method: `${c2Calls} calls per subject in ${c2Rounds} interleaved rounds, timed in batches of ${batch}; quantiles over batch means`,
-    sync: stat(samples.sync),
-    future: stat(samples.future),
+    method: `${c2Calls} calls per subject in ${c2Rounds} interleaved rounds; mean = total time / calls (clock read once per ${batch}); p50/p99 of ${c2Calls} more calls timed one by one, minus the clock loop's own ${round(clockOverhead(), 3)} µs`,
+    sync: stat('sync'),
+    future: stat('future'),
     synckit: s ?? null,
   }
-  const peer = peerOf('synckit', s?.median, ctx.synckit.error)
-  result({ scenario: 'C2', metric: 'portal runSync median', unit: 'µs', ours: details.sync.median, peer, details })
-  result({ scenario: 'C2', metric: 'portal future round trip median, startTaskSoon().result()', unit: 'µs', ours: details.future.median, peer, details })
+  const peer = peerOf('synckit', s?.mean, ctx.synckit.error)
+  const row = (metric, ours) => result({ scenario: 'C2', metric, unit: 'µs', ours: ours.mean, peer, stats: { ours, peer: s }, details })
+  row('portal runSync mean', details.sync)
+  row('portal future round trip mean, startTaskSoon().result()', details.future)
 }
 
 // ---------------------------------------------------------------------------- main
 
 async function main() {
-  emit({ type: 'meta', runtimeVersion, quick, gc: forceGc(), pid: process.pid })
+  emit({ type: 'meta', runtimeVersion, quick, busy, gc: forceGc(), pid: process.pid })
   const makeBackend = await loadBackendFactory()
   const bridge = createBridge({ backend: makeBackend() })
   const tasks = bridge.load(tasksUrl)

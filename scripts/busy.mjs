@@ -12,6 +12,7 @@ export function startBusy(count, maxMillis = 30 * 60_000) {
     children.push(spawn(process.execPath, ['-e', LOOP, String(maxMillis)], { stdio: 'ignore' }))
   }
   const stop = () => {
+    process.off('exit', stop) // a caller that starts many sets must not pile up listeners
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
   }
   process.once('exit', stop)

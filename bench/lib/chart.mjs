@@ -1,9 +1,9 @@
 // bench/chart.svg, written by hand (no chart library), one panel per headline figure,
 // each per cell on a log scale (subjects differ by orders of magnitude):
-//   B1  runSync latency median, ours next to synckit and the raw spin floor (target 3 µs)
-//   P1  run() throughput with 64 in flight, ours next to piscina and tinypool
-//   P2  run() sequential latency median, ours next to piscina and tinypool
-//   C1  worker→host callback round trip median (by name, by callback argument, host
+//   B1  runSync latency mean, ours next to synckit and the raw spin floor (target 3 µs)
+//   P1  run() throughput (mean) with 64 in flight, ours next to piscina and tinypool
+//   P2  run() sequential latency mean, ours next to piscina and tinypool
+//   C1  worker→host callback round trip mean (by name, by callback argument, host
 //       spinning throughout) next to a host→worker runSync on the same bridge
 import { num } from './table.mjs'
 
@@ -30,19 +30,19 @@ const LABELS = {
   hostToWorker: 'host→worker (B1)',
 }
 
-/** The value of one subject from a row's details: a { median } object or a number list. */
-const medianOf = (entry) => (entry && typeof entry === 'object' && 'median' in entry ? entry.median : null)
+/** The value of one subject from a row's details: its mean (total time / calls). */
+const meanOf = (entry) => (entry && typeof entry === 'object' && typeof entry.mean === 'number' ? entry.mean : null)
 
 const PANELS = [
   {
     scenario: 'B1',
-    metric: (m) => m === 'latency median',
-    title: 'B1: runSync latency, median per call (µs, log scale, lower is better)',
+    metric: (m) => m === 'runSync latency mean',
+    title: 'B1: runSync latency, mean per call (µs, log scale, lower is better)',
     unit: 'µs',
     series: ['ours', 'synckit', 'floor'],
-    values: (d) => ({ ours: medianOf(d.ours), synckit: medianOf(d.synckit), floor: medianOf(d.floor) }),
+    values: (d) => ({ ours: meanOf(d.ours), synckit: meanOf(d.synckit), floor: meanOf(d.floor) }),
     target: { value: 3, label: 'target 3 µs' },
-    footnote: 'bars are medians of 100-call batch means',
+    footnote: 'bars are means: total time / calls',
   },
   {
     scenario: 'P1',
@@ -50,41 +50,33 @@ const PANELS = [
     title: 'P1: run() throughput, 64 tasks in flight (ops/s, log scale, higher is better)',
     unit: 'ops/s',
     series: ['ours', 'piscina', 'tinypool'],
-    values: (d) => Object.fromEntries(['ours', 'piscina', 'tinypool'].map((k) => [k, roundsMedian(d.roundsOpsPerSec?.[k], d)])),
-    footnote: 'bars are the median round; every pool has the same thread count',
+    values: (d) => Object.fromEntries(['ours', 'piscina', 'tinypool'].map((k) => [k, d.meanOpsPerSec?.[k] ?? null])),
+    footnote: 'bars are all tasks / total time; every pool has the same thread count',
   },
   {
     scenario: 'P2',
     metric: (m) => m.endsWith('vs piscina'),
-    title: 'P2: run() latency, one task at a time, median (µs, log scale, lower is better)',
+    title: 'P2: run() latency, one task at a time, mean (µs, log scale, lower is better)',
     unit: 'µs',
     series: ['ours', 'piscina', 'tinypool'],
-    values: (d) => ({ ours: medianOf(d.ours), piscina: medianOf(d.piscina), tinypool: medianOf(d.tinypool) }),
-    footnote: 'bars are medians of 100-task batch means; every pool has the same thread count',
+    values: (d) => ({ ours: meanOf(d.ours), piscina: meanOf(d.piscina), tinypool: meanOf(d.tinypool) }),
+    footnote: 'bars are means: total time / tasks; every pool has the same thread count',
   },
   {
     scenario: 'C1',
-    metric: (m) => m.startsWith("callback round trip median, fromThread.runSync('echo')"),
-    title: 'C1: worker→host callback during runSync, median per round trip (µs, log scale, lower is better)',
+    metric: (m) => m.startsWith("callback round trip mean, fromThread.runSync('echo')"),
+    title: 'C1: worker→host callback during runSync, mean per round trip (µs, log scale, lower is better)',
     unit: 'µs',
     series: ['byName', 'byArgument', 'spinning', 'hostToWorker'],
     values: (d) => ({
-      byName: medianOf(d.byName),
-      byArgument: medianOf(d.byArgument),
-      spinning: medianOf(d.hostSpinningThroughout),
-      hostToWorker: medianOf(d.hostToWorker),
+      byName: meanOf(d.byName),
+      byArgument: meanOf(d.byArgument),
+      spinning: meanOf(d.hostSpinningThroughout),
+      hostToWorker: meanOf(d.hostToWorker),
     }),
-    footnote: 'medians of 100-callback batch means; default wait policy except "host spinning"',
+    footnote: 'means: total time / callbacks; default wait policy except "host spinning"',
   },
 ]
-
-/** Median of a subject's per-round figures; null unless it completed every round. */
-function roundsMedian(list, details) {
-  const rounds = Math.max(...Object.values(details.roundsOpsPerSec ?? {}).map((l) => l.length))
-  if (!Array.isArray(list) || list.length === 0 || list.length < rounds) return null
-  const sorted = [...list].sort((a, b) => a - b)
-  return sorted[Math.ceil(sorted.length / 2) - 1]
-}
 
 const BAR = 30
 const GAP = 50
