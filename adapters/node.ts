@@ -10,7 +10,7 @@ import type { ResourceLimits } from 'node:worker_threads'
 import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/shared/backend.ts'
 import { debugLogger } from './debug.ts'
 import { isProxy } from './proxy.ts'
-import { nodeLoader, nodeWorker } from './embedded/node.ts'
+import { nodeLoader, nodePreload, nodeWorker } from './embedded/node.ts'
 import { dataUrl, workerStart } from './entry.ts'
 import type { WorkerStart } from './entry.ts'
 import { receiveMessageSync } from './receive.ts'
@@ -19,7 +19,14 @@ import { receiveMessageSync } from './receive.ts'
 export interface NodeBackendOptions {
   /** V8 heap limits of each worker (Node honours them; Bun ignores them). */
   readonly resourceLimits?: ResourceLimits
-  /** Node CLI flags for each worker, e.g. `['--enable-source-maps']`. */
+  /**
+   * Node CLI flags for each worker, e.g. `['--enable-source-maps']`. Default: the host's
+   * (`process.execArgv`, inherited as Node does), so loaders given to the host
+   * (`--import tsx`, `--require`, `--conditions`) reach the workers. Given, it replaces
+   * the host's, as in Node: add `...process.execArgv` to keep them. A module that
+   * `--import` loads and that throws or is missing fails the first call, `runSync` as
+   * `run()`, with `WorkerCrashedError` and its error as `cause`, at once.
+   */
   readonly execArgv?: readonly string[]
   /** The worker's `process.env`. Default: a copy of the host's. */
   readonly env?: Readonly<Record<string, string>>
@@ -67,15 +74,17 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
     spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread {
       const workerData: NodeBoot = { ...boot, syncStdio, ...(start.entry !== undefined && { entry: start.entry }) }
       const [filename, how] = startArguments(start)
-      const worker = new Worker(filename, {
-        ...how,
-        workerData,
-        transferList: [boot.port, boot.reverseDoorbell] as unknown as import('node:worker_threads').MessagePort[],
-        ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
-        ...(options.execArgv && { execArgv: [...options.execArgv] }),
-        ...(options.env && { env: { ...options.env } }),
-        ...(options.name && { name: options.name }),
-      })
+      const create = (execArgv: readonly string[] | undefined): Worker =>
+        new Worker(filename, {
+          ...how,
+          workerData,
+          transferList: [boot.port, boot.reverseDoorbell] as unknown as import('node:worker_threads').MessagePort[],
+          ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
+          ...(execArgv && { execArgv: [...execArgv] }),
+          ...(options.env && { env: { ...options.env } }),
+          ...(options.name && { name: options.name }),
+        })
+      const worker = createWithPreload(create, options.execArgv)
       let failure: unknown
       let exited = false
       worker.on('error', (error) => {
@@ -101,6 +110,34 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
     },
     receiveMessageSync,
     isProxy,
+  }
+}
+
+/** Flags that make Node run a module before the thread's entry. */
+const PRELOAD_FLAG = /^(--import|--require|-r|--loader|--experimental-loader)(=|$)/
+
+/** Set once Node refused the host's own flags as a worker's explicit `execArgv`. */
+let hostFlagsRefused = false
+
+/**
+ * Creates a worker whose death while it runs its `--import`/`--require` modules a blocked
+ * host notices at once: `node-preload.ts` goes first in its `execArgv`. Only on Node (Deno's
+ * node layer refuses `--import` in `execArgv`; Bun's ignores it) and only when something
+ * runs before the entry. With no `execArgv` option the worker inherits the host's flags;
+ * passing them explicitly instead fails for flags Node allows a process but not a worker
+ * (V8 flags such as `--max-old-space-size`, `--inspect`): then inherit, without the hook.
+ */
+function createWithPreload(create: (execArgv: readonly string[] | undefined) => Worker, execArgv: readonly string[] | undefined): Worker {
+  if ('deno' in process.versions || 'bun' in process.versions) return create(execArgv)
+  const flags = execArgv ?? (hostFlagsRefused ? [] : process.execArgv)
+  if (!flags.some((flag) => PRELOAD_FLAG.test(flag))) return create(execArgv)
+  const preload = nodePreload.text === undefined ? nodePreload.file.href : dataUrl('node-preload', nodePreload.text)
+  try {
+    return create(['--import', preload, ...flags])
+  } catch (error) {
+    if (execArgv !== undefined || (error as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error
+    hostFlagsRefused = true
+    return create(undefined)
   }
 }
 

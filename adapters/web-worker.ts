@@ -9,6 +9,7 @@
  */
 import { serve } from '../src/worker/serve.ts'
 import type { BootData } from '../src/shared/backend.ts'
+import { preloadDidNotLoad } from './loader.ts'
 import { isProxy } from './proxy.ts'
 import { receiveMessageSync } from './receive.ts'
 
@@ -21,9 +22,13 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope
 const nodeProcess = (globalThis as { process?: { on?(event: string, fn: (code: number) => void): void; exit?(code: number): never } }).process
 
-scope.onmessage = (event: MessageEvent) => {
+scope.onmessage = async (event: MessageEvent) => {
   scope.onmessage = null
-  serve(event.data as BootData, {
+  const boot = event.data as BootData & { readonly preload?: readonly string[] }
+  // Bun's `preload`, imported here rather than by Bun: a preload that is missing or throws
+  // is then reported (which file, which error) to a host that may be blocked in runSync.
+  if (boot.preload !== undefined && !(await preloaded(boot, boot.preload))) return
+  serve(boot, {
     receiveMessageSync,
     isProxy,
     onDeath(hook) {
@@ -51,4 +56,19 @@ scope.onmessage = (event: MessageEvent) => {
       })
     },
   })
+}
+
+/** Imports each preload in order; on a failure, reports it, ends the thread and returns false. */
+async function preloaded(boot: BootData, preloads: readonly string[]): Promise<boolean> {
+  for (const preload of preloads) {
+    try {
+      await import(preload)
+    } catch (cause) {
+      preloadDidNotLoad(boot, preload, cause)
+      if (scope.close) scope.close()
+      else nodeProcess?.exit?.(1)
+      return false
+    }
+  }
+  return true
 }

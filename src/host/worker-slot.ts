@@ -61,6 +61,8 @@ export class WorkerSlot {
   readonly startedAt = now()
   exit: ExitInfo | undefined
   crash: unknown
+  /** The thread reported its death before it served: it never started. */
+  private crashedBooting = false
   private seq = 0
   private retired = false
 
@@ -75,8 +77,10 @@ export class WorkerSlot {
     this.channel = new Channel(buffer)
     this.inbox = new Inbox(port1, backend.receiveMessageSync, (message: PortMessage) => {
       if (typeof message !== 'object' || message === null) return
-      if (message.t === 'crash') this.crash = message.error
-      else if (message.t === 'done') this.taskAnswered(message.id, message.kind, message.packed)
+      if (message.t === 'crash') {
+        this.crash = message.error
+        this.crashedBooting = message.booting === true
+      } else if (message.t === 'done') this.taskAnswered(message.id, message.kind, message.packed)
     })
     const reverse = createReverseBuffer(maxInlineBytes)
     this.reverse = new ReverseServer(reverse, options.host, maxInlineBytes)
@@ -224,7 +228,7 @@ export class WorkerSlot {
     this.inbox.drain()
     const exitCode = this.exit?.exitCode ?? this.channel.exitCode
     const cause = this.crash ?? this.exit?.error
-    const how = this.booting ? 'failed to start' : 'died'
+    const how = this.booting || this.crashedBooting ? 'failed to start' : 'died'
     const code = exitCode === undefined ? '' : ` (exit code ${exitCode})`
     const reason = cause instanceof Error ? `: ${cause.message}` : ''
     return new WorkerCrashedError(`The worker ${how} during ${what}${code}${reason}`, {

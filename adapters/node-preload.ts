@@ -1,0 +1,28 @@
+/**
+ * The first `--import` of a `node:worker_threads` thread whose `execArgv` loads code
+ * before anythread's entry (`--import`, `--require`, `--loader`; see `node.ts`). Node runs
+ * those modules first, and one that is missing or throws ends the thread before the entry
+ * could hook its death: a host blocked in `runSync` would see nothing until
+ * `startupTimeout`. So this module, which Node runs before them, hooks the thread's death
+ * while it boots, and reports the error on the control port and marks the channel dead,
+ * which wakes a blocked host at once with the cause. Once the entry serves, its own hooks
+ * take over and these stand aside.
+ */
+import { workerData } from 'node:worker_threads'
+import { Channel } from '../src/wire/channel.ts'
+import { failedWhileBooting } from './loader.ts'
+import type { NodeBoot } from './node.ts'
+
+const boot = workerData as NodeBoot
+const channel = new Channel(boot.buffer)
+
+const fail = (error: unknown): void => {
+  if (!channel.booting) return // the entry's own hooks handle it
+  failedWhileBooting(boot, error, 1)
+  process.exit(1)
+}
+process.on('uncaughtException', fail)
+process.on('unhandledRejection', fail)
+process.on('exit', (code) => {
+  if (channel.booting) failedWhileBooting(boot, new Error(`the worker exited with code ${code} while it ran the modules its execArgv preloads`), code)
+})
