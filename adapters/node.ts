@@ -96,16 +96,22 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
       })
       const idleTime = loopIdleTimeProbe(worker)
       let seenRunning = false
+      let seenStopped = false
+      let terminated = false
       return {
-        terminate: () => void worker.terminate(),
+        terminate: () => {
+          terminated = true
+          void worker.terminate()
+        },
         unref: () => worker.unref(),
         alive: () => {
           if (exited) return false
           // -1 both before the worker's loop starts and after it stops: only the latter is death.
           if (idleTime() >= 0) seenRunning = true
-          else if (seenRunning) return false
-          return true
+          else if (seenRunning) seenStopped = true
+          return !seenStopped
         },
+        vanished: () => (seenStopped && !terminated && !exited ? outOfMemory() : undefined),
       }
     },
     receiveMessageSync,
@@ -150,6 +156,24 @@ function startArguments({ name, module }: WorkerStart): [URL | string, { eval?: 
   if (module.text === undefined) return [module.file, {}]
   if ('bun' in process.versions) return [module.text, { eval: true }]
   return [new URL(dataUrl(name, module.text)), {}]
+}
+
+/**
+ * How Node ends a worker that reached its heap limit, which is the one way a worker stops
+ * without running its JavaScript exit handlers that the host did not ask for
+ * (`terminate()`): `Worker::NearHeapLimit` in Node's src/node_worker.cc calls
+ * `Exit(kGenericUserError, "ERR_WORKER_OUT_OF_MEMORY", "JS heap out of memory")`. Node
+ * hands that code and error to the host only through its event loop (the 'exit' and
+ * 'error' events; nodejs/node#51679 asks for a synchronous way), which a host blocked in
+ * `runSync` does not run: so a thread seen stopped that way gets them from here, the same
+ * code, `code` and message `run()` gets from Node.
+ */
+function outOfMemory(): ExitInfo {
+  const error = new Error('Worker terminated due to reaching memory limit: JS heap out of memory')
+  Object.defineProperty(error, 'code', { value: 'ERR_WORKER_OUT_OF_MEMORY', enumerable: true, writable: true, configurable: true })
+  // No frame of ours says anything about it: as Node prints it, without frames.
+  error.stack = `Error [ERR_WORKER_OUT_OF_MEMORY]: ${error.message}`
+  return { exitCode: 1, error }
 }
 
 /**

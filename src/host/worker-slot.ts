@@ -226,8 +226,10 @@ export class WorkerSlot {
   /** The error for a call this worker owed when it died. */
   crashError(what: string): WorkerCrashedError {
     this.inbox.drain()
-    const exitCode = this.exit?.exitCode ?? this.channel.exitCode
-    const cause = this.crash ?? this.exit?.error
+    // No exit event yet (the host was blocked) and no death hook ran: ask the runtime.
+    const vanished = this.exit === undefined && !this.channel.dead ? this.thread.vanished?.() : undefined
+    const exitCode = this.exit?.exitCode ?? this.channel.exitCode ?? vanished?.exitCode
+    const cause = this.crash ?? this.exit?.error ?? vanished?.error
     const how = this.booting || this.crashedBooting ? 'failed to start' : 'died'
     const code = exitCode === undefined ? '' : ` (exit code ${exitCode})`
     const reason = cause instanceof Error ? `: ${cause.message}` : ''
