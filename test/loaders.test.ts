@@ -49,24 +49,36 @@ describe(`loaders given to the host reach the workers (${cell})`, () => {
     expect(runHost([], {}, './conditions.js', 'resolved')).toBe('default')
   }, 60_000)
 
-  it.runIf(onNode)('nodeBackend({ execArgv }) replaces the host flags, as Node does', () => {
-    expect(runHost(['--conditions=custom'], { execArgv: [] }, './conditions.js', 'resolved')).toBe('default')
-    expect(inProcess({ execArgv: ['--conditions=custom'] }, 'conditions.js').runSync('resolved')).toBe('custom')
-  }, 60_000)
+  it.runIf(onNode)(
+    'nodeBackend({ execArgv }) replaces the host flags, as Node does',
+    () => {
+      expect(runHost(['--conditions=custom'], { execArgv: [] }, './conditions.js', 'resolved')).toBe('default')
+      expect(inProcess({ execArgv: ['--conditions=custom'] }, 'conditions.js').runSync('resolved')).toBe('custom')
+    },
+    60_000,
+  )
 
   it.runIf(onNode)('NODE_OPTIONS reaches the workers even with execArgv given (how Yarn PnP passes its loader)', () => {
     expect(runHost([], { execArgv: [] }, './conditions.js', 'resolved', [], { NODE_OPTIONS: '--conditions=custom' })).toBe('custom')
   })
 
-  it.runIf(onNode)('node --import tsx: tsx reaches the workers on Node 22 and later; on Node 20 tsx registers on the main thread only', () => {
-    const outcome = runHost(['--import', 'tsx'], {}, './enum.ts', 'color', ['Red'])
-    if (nodeMajor >= 22) expect(outcome).toBe('red')
-    else expect(outcome).toMatch(/^ModuleLoadError: .*Unknown file extension "\.ts"/)
-  }, 60_000)
+  it.runIf(onNode)(
+    'node --import tsx: tsx reaches the workers on Node 22 and later; on Node 20 tsx registers on the main thread only',
+    () => {
+      const outcome = runHost(['--import', 'tsx'], {}, './enum.ts', 'color', ['Red'])
+      if (nodeMajor >= 22) expect(outcome).toBe('red')
+      else expect(outcome).toMatch(/^ModuleLoadError: .*Unknown file extension "\.ts"/)
+    },
+    60_000,
+  )
 
-  it.runIf(onNode)("a TypeScript worker module on every Node version: nodeBackend({ execArgv: ['--import', registerTsx] })", () => {
-    expect(inProcess({ execArgv: ['--import', registerTsx] }, 'enum.ts').runSync('color', 'Green')).toBe('green')
-  }, 60_000)
+  it.runIf(onNode)(
+    "a TypeScript worker module on every Node version: nodeBackend({ execArgv: ['--import', registerTsx] })",
+    () => {
+      expect(inProcess({ execArgv: ['--import', registerTsx] }, 'enum.ts').runSync('color', 'Green')).toBe('green')
+    },
+    60_000,
+  )
 
   it.runIf(runtime !== 'node')('Deno and Bun load TypeScript worker modules themselves, on either backend', () => {
     expect(inProcess({}, 'enum.ts').runSync('color', 'Red')).toBe('red')
