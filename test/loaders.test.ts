@@ -58,6 +58,16 @@ describe(`loaders given to the host reach the workers (${cell})`, () => {
     60_000,
   )
 
+  it.runIf(onNode)(
+    "the host's --require and --import modules run in the worker",
+    () => {
+      const flags = ['--require', fileURLToPath(fixture('loaders/mark.cjs')), '--import', fixture('loaders/mark.mjs').href]
+      expect(runHost(flags, {}, '../startup/globals.js', 'globalOf', ['requiredMark'])).toBe('required')
+      expect(runHost(flags, {}, '../startup/globals.js', 'globalOf', ['importedMark'])).toBe('imported')
+    },
+    60_000,
+  )
+
   it.runIf(onNode)('NODE_OPTIONS reaches the workers even with execArgv given (how Yarn PnP passes its loader)', () => {
     expect(runHost([], { execArgv: [] }, './conditions.js', 'resolved', [], { NODE_OPTIONS: '--conditions=custom' })).toBe('custom')
   })
