@@ -24,7 +24,7 @@ export function preloadDidNotLoad(boot: BootData, preload: string, cause: unknow
 
 /**
  * Reports a thread that failed while still booting, before anythread's entry served: an
- * `--import` or `--require` module of its `execArgv` threw or was missing. The error is
+ * `--import` module of its `execArgv` threw or was missing. The error is
  * sent as it is, so `runSync` gets the cause `run()` gets from the runtime.
  */
 export function failedWhileBooting(boot: BootData, cause: unknown, exitCode: number): void {

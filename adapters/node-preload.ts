@@ -1,7 +1,7 @@
 /**
- * The first `--import` of a `node:worker_threads` thread whose `execArgv` loads code
- * before anythread's entry (`--import`, `--require`, `--loader`; see `node.ts`). Node runs
- * those modules first, and one that is missing or throws ends the thread before the entry
+ * The first `--import` of a `node:worker_threads` thread whose `execArgv` has `--import`s
+ * of its own (see `node.ts`). Node runs those modules before the thread's entry, and one
+ * that is missing or throws ends the thread before the entry
  * could hook its death: a host blocked in `runSync` would see nothing until
  * `startupTimeout`. So this module, which Node runs before them, hooks the thread's death
  * while it boots, and reports the error on the control port and marks the channel dead,
@@ -24,5 +24,5 @@ const fail = (error: unknown): void => {
 process.on('uncaughtException', fail)
 process.on('unhandledRejection', fail)
 process.on('exit', (code) => {
-  if (channel.booting) failedWhileBooting(boot, new Error(`the worker exited with code ${code} while it ran the modules its execArgv preloads`), code)
+  if (channel.booting) failedWhileBooting(boot, new Error(`the worker exited with code ${code} while it ran its execArgv --import modules`), code)
 })

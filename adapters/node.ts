@@ -119,17 +119,20 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
   }
 }
 
-/** Flags that make Node run a module before the thread's entry. */
-const PRELOAD_FLAG = /^(--import|--require|-r|--loader|--experimental-loader)(=|$)/
+/**
+ * The flag that makes Node run a module before the thread's entry and after a module of
+ * ours can be. (`--require` modules run before any `--import`, so one of ours could not see
+ * them fail: they alone do not need it.)
+ */
+const PRELOAD_FLAG = /^--import(=|$)/
 
 /** Set once Node refused the host's own flags as a worker's explicit `execArgv`. */
 let hostFlagsRefused = false
 
 /**
- * Creates a worker whose death while it runs its `--import`/`--require` modules a blocked
- * host notices at once: `node-preload.ts` goes first in its `execArgv`. Only on Node (Deno's
- * node layer refuses `--import` in `execArgv`; Bun's ignores it) and only when something
- * runs before the entry. With no `execArgv` option the worker inherits the host's flags;
+ * Creates a worker whose death while it runs its `--import` modules a blocked host notices
+ * at once: `node-preload.ts` goes first in its `execArgv`. Only on Node (Deno's node layer
+ * refuses `--import` in `execArgv`; Bun's ignores it) and only when there is an `--import`. With no `execArgv` option the worker inherits the host's flags;
  * passing them explicitly instead fails for flags Node allows a process but not a worker
  * (V8 flags such as `--max-old-space-size`, `--inspect`): then inherit, without the hook.
  */
