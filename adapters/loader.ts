@@ -6,7 +6,7 @@
  */
 import type { BootData } from '../src/shared/backend.ts'
 import { errorMessage, plainError, portable } from '../src/shared/errors.ts'
-import { Channel } from '../src/wire/channel.ts'
+import { headerOf, isBooting, markDead } from '../src/wire/life.ts'
 import type { PortMessage } from '../src/wire/protocol.ts'
 
 /** Reports that `entry` threw while loading (missing, does not parse, throws at top level). */
@@ -33,7 +33,7 @@ export function failedWhileBooting(boot: BootData, cause: unknown, exitCode: num
 
 /** Reports an entry that loaded but never started serving (not anythread's entry); true if so. */
 export function entryIsNotServing(boot: BootData, entry: string): boolean {
-  if (!new Channel(boot.buffer).booting) return false
+  if (!isBooting(headerOf(boot.buffer))) return false
   report(
     boot,
     new Error(
@@ -63,5 +63,5 @@ function report(boot: BootData, error: unknown, exitCode = 1): void {
   } catch {
     // The port is gone, or the value cannot be cloned: the exit code still tells the host.
   }
-  new Channel(boot.buffer).markDead(exitCode)
+  markDead(headerOf(boot.buffer), exitCode)
 }

@@ -9,20 +9,20 @@
  * take over and these stand aside.
  */
 import { workerData } from 'node:worker_threads'
-import { Channel } from '../src/wire/channel.ts'
+import { headerOf, isBooting } from '../src/wire/life.ts'
 import { failedWhileBooting } from './loader.ts'
 import type { NodeBoot } from './node.ts'
 
 const boot = workerData as NodeBoot
-const channel = new Channel(boot.buffer)
+const header = headerOf(boot.buffer)
 
 const fail = (error: unknown): void => {
-  if (!channel.booting) return // the entry's own hooks handle it
+  if (!isBooting(header)) return // the entry's own hooks handle it
   failedWhileBooting(boot, error, 1)
   process.exit(1)
 }
 process.on('uncaughtException', fail)
 process.on('unhandledRejection', fail)
 process.on('exit', (code) => {
-  if (channel.booting) failedWhileBooting(boot, new Error(`the worker exited with code ${code} while it ran its execArgv --import modules`), code)
+  if (isBooting(header)) failedWhileBooting(boot, new Error(`the worker exited with code ${code} while it ran its execArgv --import modules`), code)
 })

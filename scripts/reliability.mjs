@@ -68,7 +68,7 @@ const lines = [
   "  `TimeoutError` naming it; a call's own `timeout` does not count start-up or module loading.",
   '- A module that exports `then` is still called: its namespace is never resolved as a thenable.',
   '- "dies while it starts" starts a cold worker whose preload throws (`execArgv: [\'--import\', ...]` on',
-  '  Node, `preload` on Bun): both paths fail at once with the preload\'s error as `cause`, and so does the',
+  "  Node, `preload` on Bun): both paths fail at once with the preload's error as `cause`, and so does the",
   '  next call (the preload still throws). `--require` modules run before any module of ours and are not',
   '  covered (README, Reliability).',
   '- A death with no exit hook (out of memory) is noticed while the host is blocked through',
