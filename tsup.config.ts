@@ -19,7 +19,7 @@ const shared = {
  * `dist/<name>.js` holds the same modules as files, for `nodeBackend({ entry })` and friends.
  */
 const embeddedModules: Record<string, Record<string, string>> = {
-  node: { nodeWorker: 'adapters/node-worker.ts', nodeLoader: 'adapters/node-loader.ts' },
+  node: { nodeWorker: 'adapters/node-worker.ts', nodeLoader: 'adapters/node-loader.ts', nodePreload: 'adapters/node-preload.ts' },
   web: { webWorker: 'adapters/web-worker.ts', webLoader: 'adapters/web-loader.ts' },
   synckit: { synckitWorker: 'adapters/synckit-worker.ts' },
 }

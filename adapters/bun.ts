@@ -10,7 +10,13 @@ import { webBackend } from './web.ts'
 export interface BunBackendOptions {
   /** Run each worker with a smaller JavaScript heap (slower, less memory). */
   readonly smol?: boolean
-  /** Modules each worker loads before anythread's entry (absolute paths or URLs). */
+  /**
+   * Modules each worker imports, in order, before it serves calls (absolute paths or
+   * URLs): after anythread's entry has loaded, before any worker module. anythread imports
+   * them itself rather than through Bun's own `preload`, so one that is missing or throws
+   * fails the first call, `runSync` as `run()`, at once with `WorkerCrashedError` naming
+   * it and its error.
+   */
   readonly preload?: readonly string[]
   /** The worker's environment. Default: the host's. */
   readonly env?: Readonly<Record<string, string>>
@@ -41,13 +47,13 @@ type BunWorkerOptions = typeof globalThis extends { Bun: unknown }
 export function bunBackend(options: BunBackendOptions = {}): Backend {
   const workerOptions: BunWorkerOptions = {}
   if (options.smol !== undefined) workerOptions.smol = options.smol
-  if (options.preload) workerOptions.preload = [...options.preload]
   if (options.env) workerOptions.env = { ...options.env }
   if (options.name) workerOptions.name = options.name
   return webBackend({
     name: 'bun',
     present: 'Bun' in globalThis,
     entry: options.entry,
+    ...(options.preload && { preload: [...options.preload] }),
     canUnref: true,
     canStopSyncCode: true,
     workerOptions,

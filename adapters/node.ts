@@ -11,7 +11,7 @@ import type { ResourceLimits } from 'node:worker_threads'
 import type { Backend, BootData, ExitInfo, WorkerThread } from '../src/shared/backend.ts'
 import { subscribeDebugLogger } from './debug.ts'
 import { isProxy } from './proxy.ts'
-import { nodeLoader, nodeWorker } from './embedded/node.ts'
+import { nodeLoader, nodePreload, nodeWorker } from './embedded/node.ts'
 import { dataUrl, workerStart } from './entry.ts'
 import type { WorkerStart } from './entry.ts'
 import { receiveMessageSync } from './receive.ts'
@@ -20,7 +20,14 @@ import { receiveMessageSync } from './receive.ts'
 export interface NodeBackendOptions {
   /** V8 heap limits of each worker (Node honours them; Bun ignores them). */
   readonly resourceLimits?: ResourceLimits
-  /** Node CLI flags for each worker, e.g. `['--enable-source-maps']`. */
+  /**
+   * Node CLI flags for each worker, e.g. `['--enable-source-maps']`. Default: the host's
+   * (`process.execArgv`, inherited as Node does), so loaders given to the host
+   * (`--import tsx`, `--require`, `--conditions`) reach the workers. Given, it replaces
+   * the host's, as in Node: add `...process.execArgv` to keep them. A module that
+   * `--import` loads and that throws or is missing fails the first call, `runSync` as
+   * `run()`, with `WorkerCrashedError` and its error as `cause`, at once.
+   */
   readonly execArgv?: readonly string[]
   /** The worker's `process.env`. Default: a copy of the host's. */
   readonly env?: Readonly<Record<string, string>>
@@ -68,15 +75,17 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
     spawn(boot: BootData, onExit: (info: ExitInfo) => void): WorkerThread {
       const workerData: NodeBoot = { ...boot, syncStdio, ...(start.entry !== undefined && { entry: start.entry }) }
       const [filename, how] = startArguments(start)
-      const worker = new Worker(filename, {
-        ...how,
-        workerData,
-        transferList: [boot.port, boot.reverseDoorbell] as unknown as import('node:worker_threads').MessagePort[],
-        ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
-        ...(options.execArgv && { execArgv: [...options.execArgv] }),
-        ...(options.env && { env: { ...options.env } }),
-        ...(options.name && { name: options.name }),
-      })
+      const create = (execArgv: readonly string[] | undefined): Worker =>
+        new Worker(filename, {
+          ...how,
+          workerData,
+          transferList: [boot.port, boot.reverseDoorbell] as unknown as import('node:worker_threads').MessagePort[],
+          ...(options.resourceLimits && { resourceLimits: options.resourceLimits }),
+          ...(execArgv && { execArgv: [...execArgv] }),
+          ...(options.env && { env: { ...options.env } }),
+          ...(options.name && { name: options.name }),
+        })
+      const worker = createWithPreload(create, options.execArgv)
       let failure: unknown
       let exited = false
       worker.on('error', (error) => {
@@ -88,20 +97,57 @@ export function nodeBackend(options: NodeBackendOptions = {}): Backend {
       })
       const idleTime = loopIdleTimeProbe(worker)
       let seenRunning = false
+      let seenStopped = false
+      let terminated = false
       return {
-        terminate: () => void worker.terminate(),
+        terminate: () => {
+          terminated = true
+          void worker.terminate()
+        },
         unref: () => worker.unref(),
         alive: () => {
           if (exited) return false
           // -1 both before the worker's loop starts and after it stops: only the latter is death.
           if (idleTime() >= 0) seenRunning = true
-          else if (seenRunning) return false
-          return true
+          else if (seenRunning) seenStopped = true
+          return !seenStopped
         },
+        vanished: () => (seenStopped && !terminated && !exited ? outOfMemory() : undefined),
       }
     },
     receiveMessageSync,
     isProxy,
+  }
+}
+
+/**
+ * The flag that makes Node run a module before the thread's entry and after a module of
+ * ours can be. (`--require` modules run before any `--import`, so one of ours could not see
+ * them fail: they alone do not need it.)
+ */
+const PRELOAD_FLAG = /^--import(=|$)/
+
+/** Set once Node refused the host's own flags as a worker's explicit `execArgv`. */
+let hostFlagsRefused = false
+
+/**
+ * Creates a worker whose death while it runs its `--import` modules a blocked host notices
+ * at once: `node-preload.ts` goes first in its `execArgv`. Only on Node (Deno's node layer
+ * refuses `--import` in `execArgv`; Bun's ignores it) and only when there is an `--import`. With no `execArgv` option the worker inherits the host's flags;
+ * passing them explicitly instead fails for flags Node allows a process but not a worker
+ * (V8 flags such as `--max-old-space-size`, `--inspect`): then inherit, without the hook.
+ */
+function createWithPreload(create: (execArgv: readonly string[] | undefined) => Worker, execArgv: readonly string[] | undefined): Worker {
+  if ('deno' in process.versions || 'bun' in process.versions) return create(execArgv)
+  const flags = execArgv ?? (hostFlagsRefused ? [] : process.execArgv)
+  if (!flags.some((flag) => PRELOAD_FLAG.test(flag))) return create(execArgv)
+  const preload = nodePreload.text === undefined ? nodePreload.file.href : dataUrl('node-preload', nodePreload.text)
+  try {
+    return create(['--import', preload, ...flags])
+  } catch (error) {
+    if (execArgv !== undefined || (error as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error
+    hostFlagsRefused = true
+    return create(undefined)
   }
 }
 
@@ -114,6 +160,24 @@ function startArguments({ name, module }: WorkerStart): [URL | string, { eval?: 
   if (module.text === undefined) return [module.file, {}]
   if ('bun' in process.versions) return [module.text, { eval: true }]
   return [new URL(dataUrl(name, module.text)), {}]
+}
+
+/**
+ * How Node ends a worker that reached its heap limit, which is the one way a worker stops
+ * without running its JavaScript exit handlers that the host did not ask for
+ * (`terminate()`): `Worker::NearHeapLimit` in Node's src/node_worker.cc calls
+ * `Exit(kGenericUserError, "ERR_WORKER_OUT_OF_MEMORY", "JS heap out of memory")`. Node
+ * hands that code and error to the host only through its event loop (the 'exit' and
+ * 'error' events; nodejs/node#51679 asks for a synchronous way), which a host blocked in
+ * `runSync` does not run: so a thread seen stopped that way gets them from here, the same
+ * code, `code` and message `run()` gets from Node.
+ */
+function outOfMemory(): ExitInfo {
+  const error = new Error('Worker terminated due to reaching memory limit: JS heap out of memory')
+  Object.defineProperty(error, 'code', { value: 'ERR_WORKER_OUT_OF_MEMORY', enumerable: true, writable: true, configurable: true })
+  // No frame of ours says anything about it: as Node prints it, without frames.
+  error.stack = `Error [ERR_WORKER_OUT_OF_MEMORY]: ${error.message}`
+  return { exitCode: 1, error }
 }
 
 /**

@@ -5,7 +5,7 @@
  * (see node-loader.ts).
  */
 import type { BootData } from '../src/shared/backend.ts'
-import { entryDidNotLoad, entryIsNotServing } from './loader.ts'
+import { entryDidNotLoad, entryIsNotServing, preloadDidNotLoad } from './loader.ts'
 
 interface LoaderScope {
   onmessage: ((event: MessageEvent) => void) | null
@@ -20,15 +20,25 @@ const end = (): void => {
 
 scope.onmessage = async (event: MessageEvent) => {
   scope.onmessage = null
-  const boot = event.data as BootData & { readonly entry: string }
+  const { preload, ...boot } = event.data as BootData & { readonly entry: string; readonly preload?: readonly string[] }
+  // Preloads first, as Bun runs its own before a worker's first module.
+  for (const module of preload ?? []) {
+    try {
+      await import(module)
+    } catch (cause) {
+      preloadDidNotLoad(boot, module, cause)
+      return end()
+    }
+  }
   try {
     await import(boot.entry)
   } catch (cause) {
     entryDidNotLoad(boot, boot.entry, cause)
     return end()
   }
-  // The entry waits for the boot message, as it would had it been started itself.
-  const handler = scope.onmessage as ((event: MessageEvent) => void) | null
-  handler?.call(scope, event)
+  // The entry waits for the boot message, as it would had it been started itself (its
+  // preloads done: it starts serving at once).
+  const handler = scope.onmessage as ((event: { data: unknown }) => void) | null
+  handler?.call(scope, { data: boot })
   if (entryIsNotServing(boot, boot.entry)) end()
 }

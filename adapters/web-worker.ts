@@ -9,6 +9,7 @@
  */
 import { serve } from '../src/worker/serve.ts'
 import type { BootData } from '../src/shared/backend.ts'
+import { preloadDidNotLoad } from './loader.ts'
 import { isProxy } from './proxy.ts'
 import { receiveMessageSync } from './receive.ts'
 
@@ -29,9 +30,13 @@ const deno = (globalThis as { Deno?: { memoryUsage(): { heapUsed: number } } }).
 /** This worker's own heap: Deno and Bun both count it per worker, not per process. */
 const heapUsed = deno !== undefined ? () => deno.memoryUsage().heapUsed : nodeProcess?.memoryUsage && (() => nodeProcess.memoryUsage!().heapUsed)
 
-scope.onmessage = (event: MessageEvent) => {
+scope.onmessage = async (event: MessageEvent) => {
   scope.onmessage = null
-  serve(event.data as BootData, {
+  const boot = event.data as BootData & { readonly preload?: readonly string[] }
+  // Bun's `preload`, imported here rather than by Bun: a preload that is missing or throws
+  // is then reported (which file, which error) to a host that may be blocked in runSync.
+  if (boot.preload !== undefined && !(await preloaded(boot, boot.preload))) return
+  serve(boot, {
     receiveMessageSync,
     isProxy,
     ...(heapUsed && { heapUsed }),
@@ -60,4 +65,19 @@ scope.onmessage = (event: MessageEvent) => {
       })
     },
   })
+}
+
+/** Imports each preload in order; on a failure, reports it, ends the thread and returns false. */
+async function preloaded(boot: BootData, preloads: readonly string[]): Promise<boolean> {
+  for (const preload of preloads) {
+    try {
+      await import(preload)
+    } catch (cause) {
+      preloadDidNotLoad(boot, preload, cause)
+      if (scope.close) scope.close()
+      else nodeProcess?.exit?.(1)
+      return false
+    }
+  }
+  return true
 }

@@ -22,7 +22,13 @@ interface RuntimeWorker extends Worker {
  * Embedded text starts from a `blob:` URL (Deno and Bun both take one, and print it short
  * in stacks); the loader gets the user's entry in the boot message.
  */
-export function spawnWebWorker(start: WorkerStart, boot: BootData, onExit: (info: ExitInfo) => void, options: object): WorkerThread {
+export function spawnWebWorker(
+  start: WorkerStart,
+  boot: BootData,
+  onExit: (info: ExitInfo) => void,
+  options: object,
+  preload?: readonly string[],
+): WorkerThread {
   const { module } = start
   const url = module.text === undefined ? module.file.href : blobUrl(start.name, module.text)
   const worker = new Worker(url, { type: 'module', ...options }) as RuntimeWorker
@@ -38,7 +44,7 @@ export function spawnWebWorker(start: WorkerStart, boot: BootData, onExit: (info
     end({ error: event.error ?? new Error(event.message) })
   })
   worker.addEventListener('close', () => end({}))
-  const message = start.entry === undefined ? boot : { ...boot, entry: start.entry }
+  const message = { ...boot, ...(start.entry !== undefined && { entry: start.entry }), ...(preload && { preload }) }
   worker.postMessage(message, [boot.port, boot.reverseDoorbell])
   return {
     terminate: () => {
@@ -60,6 +66,8 @@ export interface WebBackendSpec {
   readonly canUnref: boolean
   /** See `Backend.canStopSyncCode`. */
   readonly canStopSyncCode: boolean
+  /** Modules the worker imports before it serves (Bun's `preload`), by path or URL. */
+  readonly preload?: readonly string[]
   /** Options passed to `new Worker()`, as the runtime takes them. */
   readonly workerOptions: object
   /** Reads `ANYTHREAD_DEBUG`. */
@@ -80,7 +88,7 @@ export function webBackend(spec: WebBackendSpec): Backend {
     channel: (name) => diagnosticsChannel.channel(name),
     canUnref: spec.canUnref,
     canStopSyncCode: spec.canStopSyncCode,
-    spawn: (boot, onExit) => spawnWebWorker(start, boot, onExit, spec.workerOptions),
+    spawn: (boot, onExit) => spawnWebWorker(start, boot, onExit, spec.workerOptions, spec.preload),
     receiveMessageSync,
     isProxy,
     availableParallelism: () => navigator.hardwareConcurrency,

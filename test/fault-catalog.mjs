@@ -19,7 +19,7 @@ export function faults({ runtime, backend }) {
     { fault: 'unhandled rejection', call: ['unhandledRejection'], expect: 'WorkerCrashedError' },
     { fault: 'spins forever (timeout 200 ms)', call: ['loopForever'], timeout: 200, expect: 'TimeoutError' },
     nodeLimits
-      ? { fault: 'runs out of memory', call: ['exhaustMemory'], limits: true, expect: 'WorkerCrashedError' }
+      ? { fault: 'runs out of memory', call: ['exhaustMemory'], limits: true, expect: 'WorkerCrashedError', expectCause: /JS heap out of memory/ }
       : {
           fault: 'runs out of memory',
           skip:
@@ -29,6 +29,7 @@ export function faults({ runtime, backend }) {
                 ? "Deno's node layer does not apply resourceLimits"
                 : 'web Workers take no heap limit',
         },
+    startupDeath({ runtime, backend }),
     { fault: 'bridge closed mid-call (run only)', call: ['delay', 5_000, 0], closeMidCall: true, only: 'run', expect: 'BridgeClosedError' },
     {
       fault: 'bridge closed mid-call by a host function the worker calls (runSync only)',
@@ -54,6 +55,29 @@ export function faults({ runtime, backend }) {
   ]
 }
 
+/**
+ * A module the worker loads before anythread's entry throws (`execArgv: ['--import', ...]`
+ * on Node, Bun's `preload`): the thread dies while it starts. Every call fails the same way,
+ * with the module's error as the cause: the next call too, as the module still throws.
+ */
+function startupDeath({ runtime, backend }) {
+  const fault = 'dies while it starts: a preload throws (execArgv --import, Bun preload)'
+  const throws = new URL('./fixtures/startup/throws.mjs', import.meta.url)
+  const common = {
+    fault,
+    call: ['add', 1, 2],
+    cold: true,
+    expect: 'WorkerCrashedError',
+    expectCause: /boom in a preload/,
+    expectNext: 'failed: WorkerCrashedError',
+  }
+  if (backend === 'bun') return { ...common, options: { preload: [throws.pathname] } }
+  if (backend === 'deno') return { fault, skip: 'Deno web Workers take no preload' }
+  if (runtime === 'bun') return { fault, skip: "Bun's node layer ignores --import in execArgv" }
+  if (runtime === 'deno') return { fault, skip: "Deno's node layer refuses --import in execArgv: the call throws that at once" }
+  return { ...common, options: { execArgv: ['--import', throws.pathname] } }
+}
+
 /** Runs every fault through both paths on `backend`; resolves to one row per fault and path. */
 export async function probe(makeBackend, cell) {
   const rows = []
@@ -74,7 +98,7 @@ export async function probe(makeBackend, cell) {
 async function provoke(makeBackend, fault, mode) {
   let bridge
   bridge = createBridge({
-    backend: makeBackend(fault.limits ? { resourceLimits: { maxOldGenerationSizeMb: 32 } } : {}),
+    backend: makeBackend(fault.limits ? { resourceLimits: { maxOldGenerationSizeMb: 32 } } : (fault.options ?? {})),
     pool: { maxThreads: 1, cancelGrace: 100 },
     ...(fault.startupTimeout !== undefined && { startupTimeout: fault.startupTimeout }),
     ...(fault.closeFromHost && { expose: { getConfig: () => bridge.close() } }),
@@ -82,8 +106,10 @@ async function provoke(makeBackend, fault, mode) {
   try {
     const tasks = bridge.load(tasksUrl)
     const target = fault.module === undefined ? tasks : bridge.load(fixture(fault.module))
-    // Warm: the worker is up, so the time measured is detection, not start-up.
-    if (mode === 'runSync') tasks.runSync('add', 1, 1)
+    // Warm: the worker is up, so the time measured is detection, not start-up (unless the
+    // fault is the start-up itself).
+    if (fault.cold) {
+    } else if (mode === 'runSync') tasks.runSync('add', 1, 1)
     else await tasks.run('add', 1, 1)
     const handle = fault.timeout === undefined ? target : target.with({ timeout: fault.timeout })
     const [name, ...args] = fault.call
@@ -109,12 +135,14 @@ async function provoke(makeBackend, fault, mode) {
         nextCall = `failed: ${caught?.name}`
       }
     }
+    const causeKept = fault.expectCause === undefined || fault.expectCause.test(String(error?.cause?.message))
     return {
-      outcome,
+      outcome: causeKept ? outcome : `${outcome} without its cause`,
       expected: fault.expect,
       ms: Math.round(ms),
       nextCall,
-      survived: outcome === fault.expect && (nextCall === 'ok' || fault.closeMidCall === true || fault.closeFromHost === true),
+      survived:
+        outcome === fault.expect && causeKept && (nextCall === (fault.expectNext ?? 'ok') || fault.closeMidCall === true || fault.closeFromHost === true),
     }
   } finally {
     bridge.close()

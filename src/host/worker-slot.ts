@@ -73,6 +73,8 @@ export class WorkerSlot {
   crash: unknown
   /** Where the worker reports its heap in use with each answer (`measureMemory`). */
   private readonly heap: HeapReport | undefined
+  /** The thread reported its death before it served: it never started. */
+  private crashedBooting = false
   private seq = 0
   private retired = false
 
@@ -87,8 +89,10 @@ export class WorkerSlot {
     this.channel = new Channel(buffer)
     this.inbox = new Inbox(port1, backend.receiveMessageSync, (message: PortMessage) => {
       if (typeof message !== 'object' || message === null) return
-      if (message.t === 'crash') this.crash = message.error
-      else if (message.t === 'done') this.taskAnswered(message.id, message.kind, message.packed)
+      if (message.t === 'crash') {
+        this.crash = message.error
+        this.crashedBooting = message.booting === true
+      } else if (message.t === 'done') this.taskAnswered(message.id, message.kind, message.packed)
     })
     const reverse = createReverseBuffer(maxInlineBytes)
     this.reverse = new ReverseServer(reverse, options.host, maxInlineBytes)
@@ -281,9 +285,11 @@ export class WorkerSlot {
   /** The error for a call this worker owed when it died. */
   crashError(what: string): WorkerCrashedError {
     this.inbox.drain()
-    const exitCode = this.exit?.exitCode ?? this.channel.exitCode
-    const cause = this.crash ?? this.exit?.error
-    const how = this.booting ? 'failed to start' : 'died'
+    // No exit event yet (the host was blocked) and no death hook ran: ask the runtime.
+    const vanished = this.exit === undefined && !this.channel.dead ? this.thread.vanished?.() : undefined
+    const exitCode = this.exit?.exitCode ?? this.channel.exitCode ?? vanished?.exitCode
+    const cause = this.crash ?? this.exit?.error ?? vanished?.error
+    const how = this.booting || this.crashedBooting ? 'failed to start' : 'died'
     const code = exitCode === undefined ? '' : ` (exit code ${exitCode})`
     const reason = cause instanceof Error ? `: ${cause.message}` : ''
     return new WorkerCrashedError(`The worker ${how} during ${what}${code}${reason}`, {

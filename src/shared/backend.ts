@@ -77,6 +77,12 @@ export interface WorkerThread {
    * once the runtime knows the thread is gone. Omit when the runtime cannot tell.
    */
   alive?(): boolean
+  /**
+   * How the thread ended, when its death hook could not run (it was stopped from outside
+   * JavaScript) and the runtime lets the host tell synchronously, from a host that is
+   * blocked and cannot see the runtime's exit event. Omit when the runtime cannot tell.
+   */
+  vanished?(): ExitInfo | undefined
 }
 
 /**

@@ -11,6 +11,7 @@
 import { CodecFallback, decodeFrom, encodeInto, liftCallbacks } from './codec/index.ts'
 import { explainCloneFailure } from './port.ts'
 import type { Inbox } from './port.ts'
+import { isBooting, isDead, markDead, wakeAll } from './life.ts'
 import { Flag, HEADER_BYTES, Life, Phase, Slot, WorkerIdle, phaseOf, seqOf, stateOf } from './protocol.ts'
 import type { PayloadSlots, PortMessage } from './protocol.ts'
 
@@ -47,11 +48,11 @@ export class Channel {
   // ── Life: written by the worker, read by both ──
 
   get booting(): boolean {
-    return load(this.slots, Slot.Life) === Life.Booting
+    return isBooting(this.slots)
   }
 
   get dead(): boolean {
-    return load(this.slots, Slot.Life) === Life.Dead
+    return isDead(this.slots)
   }
 
   /** The exit code the worker's death hook recorded, if any. */
@@ -68,11 +69,7 @@ export class Channel {
 
   /** Worker, from its death hook: records the exit and wakes whatever waits. Once. */
   markDead(exitCode: number | undefined): boolean {
-    if (this.dead) return false
-    store(this.slots, Slot.ExitCode, exitCode ?? -1)
-    store(this.slots, Slot.Life, Life.Dead)
-    this.wakeAll()
-    return true
+    return markDead(this.slots, exitCode)
   }
 
   // ── Calls: the host's side ──
@@ -191,9 +188,7 @@ export class Channel {
 
   /** Bumps the event count and wakes every waiter: the worker is gone or being stopped. */
   wakeAll(): void {
-    add(this.slots, Slot.Wake, 1)
-    notify(this.slots, Slot.Wake)
-    notify(this.slots, Slot.Busy)
+    wakeAll(this.slots)
   }
 
   // ── Calls: the worker's side ──

@@ -161,8 +161,11 @@ export type PortMessage =
   | { readonly t: 'payload'; readonly seq: number; readonly values: unknown[]; readonly callbacks?: number[] }
   /** The host gave up on call `seq` (minus a portal task's id). */
   | { readonly t: 'cancel'; readonly seq: number; readonly reason: 'timeout' | 'abort' }
-  /** The worker's uncaught error, sent by its death hook. */
-  | { readonly t: 'crash'; readonly error: unknown }
+  /**
+   * The worker's uncaught error, sent by its death hook; `booting` when the thread died
+   * before it served (a preload or the entry failed: it never started).
+   */
+  | { readonly t: 'crash'; readonly error: unknown; readonly booting?: true }
   /** A portal task (`startTaskSoon`): its request, as `Request` values. */
   | { readonly t: 'task'; readonly id: number; readonly packed: Packed }
   /** The answer of portal task `id`: a `Flag` kind and its value. */
