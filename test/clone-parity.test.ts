@@ -124,6 +124,10 @@ describe(`values cross like structuredClone carries them (${runtime}/${backendNa
     expect(thrown(() => handle.runSync('echo', value)).name).toBe('DataCloneError')
     expect((await rejection(handle.run('echo', value))).name).toBe('DataCloneError')
     expect(handle.runSync('echo', [1])).toEqual([1]) // and goes on
+    const withFunction = { list: [...Array.from({ length: 3000 }, (_, i) => i), () => 1] }
+    const named = thrown(() => handle.runSync('argCount', 1, withFunction))
+    expect(named.name).toBe('DataCloneError')
+    expect(named.message).toContain('Argument 2, at list[3000]')
   })
 
   it('an error holding a large array keeps its class and own properties', () => {
