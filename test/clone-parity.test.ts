@@ -99,6 +99,49 @@ describe(`values cross like structuredClone carries them (${runtime}/${backendNa
     expect(Object.keys(task)).toEqual(['code'])
   })
 
+  it('large arrays (the platform clones them) arrive as structuredClone has them, both ways', async () => {
+    const handle = tasks()
+    const dense = Array.from({ length: 20_000 }, (_, i) => [i, -i - 0.5, `s${i}`, i % 2 === 0, null, -0, Number.NaN][i % 7])
+    const holey = dense.slice()
+    delete holey[3]
+    holey.length = 30_000
+    const decorated = Object.assign(dense.slice(), { extra: { nested: [1, 2] } })
+    const objects = Array.from({ length: 5000 }, (_, i) => ({ id: i, name: `n${i}`, tags: ['a', `t${i % 7}`] }))
+    const shared = { same: true }
+    const identity = [Array.from({ length: 2000 }, () => shared), shared]
+    for (const value of [dense, holey, decorated, objects, { inner: [1, { dense }] }, identity]) {
+      expect(handle.runSync('echo', value)).toStrictEqual(structuredClone(value))
+      expect(await handle.run('echo', value)).toStrictEqual(structuredClone(value))
+    }
+    const [many, one] = handle.runSync('echo', identity) as [object[], object]
+    expect(many[1999]).toBe(one)
+  })
+
+  it('a Proxy inside a large array is refused, as structuredClone refuses it', async () => {
+    const handle = tasks()
+    const value = [...Array.from({ length: 3000 }, (_, i) => i), new Proxy({ a: 1 }, {})]
+    expect(cloneError(value)).toMatchObject({ name: 'DataCloneError' })
+    expect(thrown(() => handle.runSync('echo', value)).name).toBe('DataCloneError')
+    expect((await rejection(handle.run('echo', value))).name).toBe('DataCloneError')
+    expect(handle.runSync('echo', [1])).toEqual([1]) // and goes on
+    const withFunction = { list: [...Array.from({ length: 3000 }, (_, i) => i), () => 1] }
+    const named = thrown(() => handle.runSync('argCount', 1, withFunction))
+    expect(named.name).toBe('DataCloneError')
+    expect(named.message).toContain('Argument 2, at list[3000]')
+  })
+
+  it('an error holding a large array keeps its class and own properties', () => {
+    const large = Array.from({ length: 5000 }, (_, i) => i)
+    const error = Object.assign(new TypeError('boom', { cause: large }), { large, code: 'E_LARGE' })
+    const back = tasks().runSync('echo', error) as TypeError & { large: number[]; code: string }
+    expect(back).toBeInstanceOf(TypeError)
+    expect(back.message).toBe('boom')
+    expect(back.code).toBe('E_LARGE')
+    expect(back.large).toEqual(large)
+    expect(back.cause).toEqual(large)
+    expect(Object.keys(back)).toEqual(['large', 'code'])
+  })
+
   it('a 5000-deep cause chain arrives whole, on every runtime', async () => {
     const handle = tasks()
     const error = thrown(() => handle.runSync('throwDeepCause', 5000))

@@ -345,7 +345,7 @@ describe('objects and arrays', () => {
     a[4_000_000_000] = 'far'
     a[3] = 'near'
     const buf = newBuffer()
-    const end = encodeInto([a], buf, 0, 1 << 20)
+    const end = encodeInto([a], buf, 0, 1 << 20, undefined, true)
     expect(end).toBeLessThan(100)
     const c = decodeFrom(buf, 0, end)[0] as unknown[]
     expect(c.length).toBe(4_000_000_001)
@@ -758,9 +758,55 @@ describe('fallbacks (CodecFallback, caller retries with postMessage)', () => {
   it('grows the buffer as needed', () => {
     const buf = newBuffer(8)
     const big = { s: 'q'.repeat(100_000), u: new Uint8Array(300_000).fill(3), n: Array.from({ length: 5000 }, (_, i) => i * 1.5) }
-    const end = encodeInto([big], buf, 0, 1 << 24)
+    const end = encodeInto([big], buf, 0, 1 << 24, undefined, true)
     expect(buf.byteLength).toBeGreaterThanOrEqual(end)
     expect(diff(big, decodeFrom(buf, 0, end)[0])).toBe(null)
+  })
+
+  it('hands a large array to the platform (CodecFallback) unless inline only, wherever it is', () => {
+    const large = Array.from({ length: 1024 }, (_, i) => i)
+    const justUnder = Array.from({ length: 1023 }, (_, i) => i)
+    expect(diff(justUnder, rt(justUnder))).toBe(null)
+    for (const value of [large, { deep: [1, { large }] }, new Map([[1, large]]), new Set([large])]) {
+      expect(thrown(() => encodeInto([value], newBuffer(), 0, 1 << 24))).toBeInstanceOf(CodecFallback)
+    }
+    // a Proxy is refused before its size is looked at, as structuredClone refuses it
+    setProxyProbe(types.isProxy)
+    const e = thrown(() => encodeInto([new Proxy(large, {})], newBuffer(), 0, 1 << 24)) as DOMException
+    expect(e.name).toBe('DataCloneError')
+  })
+
+  it('inline only: large dense, holey and decorated arrays round-trip as structuredClone has them', () => {
+    const dense = Array.from({ length: 5000 }, (_, i) => (i % 3 === 0 ? i : i % 3 === 1 ? -i - 0.5 : `s${i}`))
+    const holey = dense.slice()
+    delete holey[17]
+    holey.length = 6000
+    const decorated = Object.assign(dense.slice(), { extra: 'x', 7: 'seven' })
+    const lastHole = dense.slice()
+    delete lastHole[4999]
+    for (const value of [dense, holey, decorated, lastHole, [dense, dense]]) {
+      const buf = newBuffer()
+      const out = decodeFrom(buf, 0, encodeInto([value], buf, 0, 1 << 24, undefined, true))[0]
+      expect(diff(structuredClone(value), out)).toBe(null)
+    }
+  })
+
+  it('below an error, a large array stays inline (the platform would not keep the error as we do)', () => {
+    const large = Array.from({ length: 2000 }, (_, i) => i)
+    const error = Object.assign(new TypeError('boom', { cause: { large } }), { large })
+    const agg = new AggregateError(
+      Array.from({ length: 1500 }, (_, i) => new RangeError(`r${i}`)),
+      'many',
+    )
+    const [e, a, after] = roundTrip([error, agg, 1]) as [TypeError & { large: number[]; cause: { large: number[] } }, AggregateError, number]
+    expect(e).toBeInstanceOf(TypeError)
+    expect(e.large).toEqual(large)
+    expect(e.cause.large).toEqual(large)
+    expect(a.errors.length).toBe(1500)
+    expect(a.errors[1499]).toBeInstanceOf(RangeError)
+    expect(after).toBe(1)
+    // and after the error, the platform is allowed again
+    expect(thrown(() => encodeInto([error, large.slice()], newBuffer(), 0, 1 << 24))).toBeInstanceOf(CodecFallback)
   })
 
   it('10k-deep nesting works or falls back, never overflows the stack', () => {

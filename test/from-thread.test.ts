@@ -16,6 +16,7 @@ const expose = {
     throw new RangeError(`host refused ${what}`)
   },
   increment: (n: number) => n + 1,
+  echo: (value: unknown) => value,
 }
 
 const hostCalls = () => bridge({ expose }).load<typeof HostCalls>(fixture('host-calls.js'))
@@ -38,6 +39,16 @@ describe(`fromThread (${runtime}/${backendName})`, () => {
   it('awaits async host functions when the host is free (run)', async () => {
     expect(await hostCalls().run('needsHostLoop')).toBe('from the host loop')
     expect(await hostCalls().run('configAsync', 'y')).toEqual({ key: 'y', value: 'Y' })
+  })
+
+  it('carries a large array both ways through the reverse channel (no platform fallback there)', () => {
+    const large: unknown[] = Array.from({ length: 5000 }, (_, i) => (i % 2 ? `s${i}` : i))
+    delete large[10]
+    const value = Object.assign(large, { extra: -0 })
+    const back = hostCalls().runSync('echoViaHost', value) as typeof value
+    expect(back).toStrictEqual(structuredClone(value))
+    expect(Object.is(back.extra, -0)).toBe(true)
+    expect(10 in back).toBe(false)
   })
 
   it('carries host errors with their class, and names unknown functions', () => {

@@ -76,6 +76,22 @@ const cloneable = fc.letrec((tie) => ({
     fc.array(tie('value'), { maxLength: 4 }),
     fc.dictionary(fc.string(), tie('value'), { maxKeys: 4 }),
     fc.string().map((message) => new RangeError(message)),
+    // large arrays, on both sides of the codec's LARGE_ARRAY (1024: the platform clones
+    // those above), dense or with holes and an extra property, one value shared many times
+    fc
+      .record({
+        n: fc.integer({ min: 1000, max: 3000 }),
+        // small values only: a 70k-character string 1000 times over is a 70 MB message
+        shared: fc.oneof(fc.anything({ maxDepth: 1, withBigInt: true, withDate: true, withMap: true, withSet: true }), fc.constantFrom(-0, Number.NaN)),
+        holes: fc.array(fc.nat(3000), { maxLength: 3 }),
+        extra: fc.option(fc.anything({ maxDepth: 1 }), { nil: undefined }),
+      })
+      .map(({ n, shared, holes, extra }) => {
+        const a: unknown[] = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? shared : i % 3 === 1 ? i : -i - 0.5))
+        for (const hole of holes) delete a[hole]
+        if (extra !== undefined) (a as unknown[] & { extra?: unknown }).extra = extra
+        return a
+      }),
   ),
 })).value
 

@@ -51,6 +51,14 @@ export function unpackValues(packed: Packed): unknown[] {
 /** Finds which value made postMessage fail, so the error can name its position. */
 export function explainCloneFailure(error: unknown, values: unknown[], label: (index: number) => string): unknown {
   if (!(error instanceof Error) && !(error instanceof DOMException)) return error
+  // The codec names the place (`Argument 1, at [2000]`) when it refuses the value itself: a
+  // value it handed to the platform (a large array) is walked again, inline this time.
+  try {
+    scratch ??= new SharedArrayBuffer(4096, { maxByteLength: DEFAULT_MAX_INLINE_BYTES })
+    encodeInto(values, scratch, 0, scratch.maxByteLength, label, true)
+  } catch (refused) {
+    if (!(refused instanceof CodecFallback)) return refused
+  }
   for (let i = 0; i < values.length; i++) {
     try {
       structuredClone(values[i])

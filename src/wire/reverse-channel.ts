@@ -143,7 +143,8 @@ export class ReverseChannel {
       store(
         this.slots,
         ReverseSlot.Length,
-        encodeInto(values, this.buffer, REVERSE_HEADER_BYTES, this.maxInlineBytes, () => what),
+        // inline only: there is no fallback here, so a large array takes the codec's own path
+        encodeInto(values, this.buffer, REVERSE_HEADER_BYTES, this.maxInlineBytes, () => what, true),
       )
     } catch (error) {
       if (!(error instanceof CodecFallback)) throw error

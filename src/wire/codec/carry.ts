@@ -33,7 +33,7 @@ const SCRATCH_LIMIT = 16 * 1024 * 1024
 function encodable(value: unknown): boolean {
   try {
     scratch ??= new SharedArrayBuffer(4096, { maxByteLength: SCRATCH_LIMIT })
-    encodeInto([value], scratch, 0, SCRATCH_LIMIT)
+    encodeInto([value], scratch, 0, SCRATCH_LIMIT, undefined, true) // inline only: what the reverse channel can carry too
     return true
   } catch {
     return false

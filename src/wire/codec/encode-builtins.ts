@@ -20,6 +20,7 @@ import {
 import { CallbackRef } from './callback.ts'
 import { Uncloneable, keySegment, withPath } from './uncloneable.ts'
 import {
+  allowPlatform,
   enc,
   encObject,
   encPlain,
@@ -318,6 +319,16 @@ function errorToWrite(value: unknown): Error | undefined {
  * length takes neither stack nor depth.
  */
 function encError(first: Error): void {
+  // inline only below an error: the platform's clone would not keep what we keep of one
+  const platform = allowPlatform(false)
+  try {
+    encErrorChain(first)
+  } finally {
+    allowPlatform(platform)
+  }
+}
+
+function encErrorChain(first: Error): void {
   let e = first
   let links = 0
   for (;;) {

@@ -22,7 +22,7 @@ import { encSpecial, encView } from './encode-builtins.ts'
 // biome-ignore format: a table of names, packed: one a line would add dozens of lines for nothing
 const {
   T_ARR, T_ARRX, T_BIGNEG, T_BIGPOS, T_END, T_F64, T_FALSE, T_INT, T_L1, T_NULL, T_OBJ, T_REF, T_SMALL, T_TRUE, T_UNDEF, T_UTF16, T_UTF8, MAX_DEPTH,
-  SHORT_STRING,
+  SHORT_STRING, LARGE_ARRAY,
 } = format
 
 // --- Encoder state (module-level to avoid per-call allocation; saved when re-entered) ---
@@ -37,6 +37,8 @@ let eDepth = 0
 let eNextId = 0
 let eSeen: SafeMap<object, number> = new SafeMap()
 let eActive = false
+/** Whether a large array may go to the platform's clone (see LARGE_ARRAY): encodeInto's `inlineOnly`, negated. */
+let ePlatform = true
 /** Whether String.prototype.charCodeAt is the built-in (checked once per encodeInto): see intrinsics.ts. */
 let eStringsIntact = true
 
@@ -99,6 +101,13 @@ export function writeAligned(bytes: Uint8Array): void {
   const at = align8(ePos)
   u8Set(eU8, bytes, at)
   ePos = at + bytes.length
+}
+
+/** Sets whether a large array may go to the platform's clone (see LARGE_ARRAY); returns the previous setting. */
+export function allowPlatform(allow: boolean): boolean {
+  const was = ePlatform
+  ePlatform = allow
+  return was
 }
 
 /** Ends a container entered with enter(): writes T_END and steps one level out. */
@@ -370,8 +379,9 @@ function encProps(o: object, keys: string[], from: number): void {
 }
 
 function encArray(a: unknown[]): void {
-  enter()
   const n = a.length
+  if (n >= LARGE_ARRAY && ePlatform) throw new CodecFallback(`an array of ${n} elements: the platform clones it faster`)
+  enter()
   const keys = objectKeys(a)
   ensure(5)
   if (keys.length === n && (n === 0 || keys[n - 1] === '' + (n - 1))) {
@@ -397,19 +407,24 @@ function encArray(a: unknown[]): void {
 
 // --- Entry point ---
 
+/** Names a top-level position in error messages, e.g. 'Argument 2'. */
+type Label = (index: number) => string
+
 /** Encodes `values` (a top-level list, e.g. call arguments, or [result]) into `buffer` starting at byte `offset`.
  *  `buffer` is a growable SharedArrayBuffer; grow it (buffer.grow) as needed, never beyond min(buffer.maxByteLength, offset + maxBytes) — past that throw CodecFallback.
  *  Returns the end offset (exclusive).
- *  A value that structuredClone would reject (function, symbol, WeakMap, WeakSet, WeakRef, Promise, ...) throws a DOMException named 'DataCloneError' whose message names where it was, e.g. "Argument 2, at handler: function could not be cloned", and which carries an own property `index` = the top-level index (and `path`, the location below it, e.g. '.handler'). Use the `label` callback to name top-level positions: label(i) gives the prefix, e.g. 'Argument 2'. */
-export function encodeInto(values: readonly unknown[], buffer: SharedArrayBuffer, offset: number, maxBytes: number, label?: (index: number) => string): number {
+ *  A value that structuredClone would reject (function, symbol, WeakMap, WeakSet, WeakRef, Promise, ...) throws a DOMException named 'DataCloneError' whose message names where it was, e.g. "Argument 2, at handler: function could not be cloned", and which carries an own property `index` = the top-level index (and `path`, the location below it, e.g. '.handler'). Use the `label` callback to name top-level positions: label(i) gives the prefix, e.g. 'Argument 2'.
+ *  An array of LARGE_ARRAY (format.ts) elements or more throws CodecFallback too (the platform's clone is faster), unless `inlineOnly` (for a caller with no fallback). */
+export function encodeInto(values: readonly unknown[], buffer: SharedArrayBuffer, offset: number, maxBytes: number, label?: Label, inlineOnly = false): number {
   // Re-entrancy (a getter that encodes): keep the outer call's state aside. (The Map/Set
   // entry counter in encode-builtins.ts restores itself when each Map or Set is done.)
-  const outer = eActive ? ([eBuf, eU8, eDV, ePos, eCap, eHard, eDepth, eNextId, eSeen, eSmall] as const) : null
+  const outer = eActive ? ([eBuf, eU8, eDV, ePos, eCap, eHard, eDepth, eNextId, eSeen, eSmall, ePlatform] as const) : null
   if (outer !== null) {
     eSeen = new SafeMap()
     eSmall = []
   }
   eStringsIntact = stringMethodsIntact()
+  ePlatform = !inlineOnly
   const views = viewsFor(buffer)
   eBuf = buffer
   eU8 = views.u8
@@ -441,7 +456,7 @@ export function encodeInto(values: readonly unknown[], buffer: SharedArrayBuffer
     if (outer === null) {
       eActive = false
     } else {
-      ;[eBuf, eU8, eDV, ePos, eCap, eHard, eDepth, eNextId, eSeen, eSmall] = outer
+      ;[eBuf, eU8, eDV, ePos, eCap, eHard, eDepth, eNextId, eSeen, eSmall, ePlatform] = outer
     }
   }
 }

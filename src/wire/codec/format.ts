@@ -36,7 +36,7 @@
  * gives identity and cycles. Strings and callbacks never get ids.
  */
 
-/** Thrown when a value needs the runtime's own structured clone (platform objects such as Blob, MessagePort, boxed primitives, SharedArrayBuffer or views on one, resizable ArrayBuffers), or the encoding would exceed maxBytes. The caller then falls back to postMessage. */
+/** Thrown when a value needs the runtime's own structured clone (platform objects such as Blob, MessagePort, boxed primitives, SharedArrayBuffer or views on one, resizable ArrayBuffers), when the platform clones it faster (an array of LARGE_ARRAY elements or more, outside an error), or the encoding would exceed maxBytes. The caller then falls back to postMessage. */
 export class CodecFallback extends Error {
   constructor(message?: string) {
     super(message)
@@ -124,6 +124,13 @@ export const K_DOMEXCEPTION = 8
 
 /** Strings up to this length try the latin1 byte loop before TextEncoder. */
 export const SHORT_STRING = 48
+/**
+ * Arrays this long or longer go to the platform's clone (CodecFallback) unless the caller
+ * asks for inline only: telling a dense array from one with holes or extra properties needs
+ * its own keys, and `Object.keys` makes a string per index, 5-20x the cost of structuredClone
+ * of the whole array (V8 and JavaScriptCore alike). Below this the codec's own path is cheaper.
+ */
+export const LARGE_ARRAY = 1024
 /** Nesting deeper than this falls back to postMessage (stack safety on every runtime). */
 export const MAX_DEPTH = 1000
 
