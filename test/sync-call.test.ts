@@ -96,6 +96,13 @@ describe(`runSync (${runtime} runtime, ${backendName} backend)`, () => {
     expect(handle.runSync('add', 1, 1)).toBe(2)
   })
 
+  it('accepts the smallest inline limit (1024 bytes), below the buffers\' starting size', () => {
+    const handle = tasks({ maxInlineBytes: 1024 })
+    expect(handle.runSync('add', 1, 1)).toBe(2)
+    const text = 'z'.repeat(5000)
+    expect(handle.runSync('echo', text)).toBe(text)
+  })
+
   it('carries every payload size around the inline limit intact', () => {
     const limit = 4096
     const handle = tasks({ maxInlineBytes: limit })

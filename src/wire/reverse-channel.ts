@@ -13,7 +13,8 @@ import { REVERSE_HEADER_BYTES, ReverseFlag, ReversePhase, ReverseSlot, nextSeq, 
 const { compareExchange, load, notify, store, wait, waitAsync } = Atomics
 
 export function createReverseBuffer(maxInlineBytes: number): SharedArrayBuffer {
-  return new SharedArrayBuffer(REVERSE_HEADER_BYTES + 4096, { maxByteLength: REVERSE_HEADER_BYTES + maxInlineBytes })
+  // Starts small and grows on demand, never past the limit (which may be below 4 KiB).
+  return new SharedArrayBuffer(REVERSE_HEADER_BYTES + Math.min(4096, maxInlineBytes), { maxByteLength: REVERSE_HEADER_BYTES + maxInlineBytes })
 }
 
 /** A request as the host claimed it: its seq, and `[target, ...args]`. */
