@@ -69,7 +69,8 @@ describe(`a limiter bounds run() by itself (${runtime}/${backendName})`, () => {
 
   it('lets default-limiter tasks use at most maxThreads threads even when more are idle', async () => {
     const shared = counters()
-    const b = bridge({ pool: { maxThreads: 1 } })
+    // No idle stop while the test looks (Deno stops idle pool threads after 250 ms by default).
+    const b = bridge({ pool: { maxThreads: 1, idleTimeout: 60_000 } })
     const handle = b.load(fixture('tasks.js'))
     const limiter = new CapacityLimiter(3)
     // Three threads start for the limited tasks, then idle.

@@ -168,12 +168,18 @@ describe(`run() cancellation (${runtime}/${backendName})`, () => {
   it('keeps the first cancellation reason and the token while the thread drains', async () => {
     const limiter = new CapacityLimiter(1)
     const controller = new AbortController()
-    const handle = tasks({ pool: { maxThreads: 1, cancelGrace: 2_000 } }).with({ limiter })
+    // The grace outlasts the test: the gate, not the pool giving up, ends the task.
+    const handle = tasks({ pool: { maxThreads: 1, cancelGrace: 60_000 } }).with({ limiter })
+    expect(await handle.run('add', 1, 1)).toBe(2) // warm: the deadline below runs from a started thread
     const shared = counters()
-    const running = handle.with({ signal: controller.signal, timeout: 500 }).run('gatedSync', shared.buffer)
+    // The deadline must come after the abort, even if the task starts late on a busy machine.
+    const timeout = 3_000
+    const running = handle.with({ signal: controller.signal, timeout }).run('gatedSync', shared.buffer)
     await until(() => shared[2] === 1, 'the task started')
     controller.abort(new Error('first reason'))
-    await sleep(600) // past the deadline too
+    // Past the deadline too (armed before the task was posted, so before it started): host
+    // timers fire in deadline order, so the pool's has run by the end of this sleep.
+    await sleep(timeout + 100)
     shared[3] = 1
     const error = await rejection(running)
     expect(error.message).toBe('first reason') // not the later timeout

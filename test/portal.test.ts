@@ -257,7 +257,10 @@ describe(`blocking portals (${runtime}/${backendName})`, () => {
 
     it('cancelRemaining settles outstanding futures, and the tasks see it before stop returns', () => {
       const reported: string[] = []
-      const { portal, tasks } = portalWith()
+      // A grace no busy machine misses: stop() returns once the tasks end, not at the grace.
+      const portal = bridge().startBlockingPortal({ cancelGrace: 60_000 })
+      const tasks: Tasks = portal.load<typeof PortalTasks>(fixture('portal-tasks.js'))
+      expect(tasks.runSync('count')).toBe(0) // warm: thread started and module loaded before the clock runs
       const futures = ['a', 'b'].map((tag) => tasks.startTaskSoon('untilCancelled', tag, (seen: string, why: string) => reported.push(`${seen}: ${why}`)))
       portal.stop({ cancelRemaining: true })
       for (const future of futures) {
