@@ -168,7 +168,7 @@ function startArguments({ name, module }: WorkerStart): [URL | string, { eval?: 
  * (`terminate()`): `Worker::NearHeapLimit` in Node's src/node_worker.cc calls
  * `Exit(kGenericUserError, "ERR_WORKER_OUT_OF_MEMORY", "JS heap out of memory")`. Node
  * hands that code and error to the host only through its event loop (the 'exit' and
- * 'error' events; nodejs/node#51679 asks for a synchronous way), which a host blocked in
+ * 'error' events; there is no synchronous way), which a host blocked in
  * `runSync` does not run: so a thread seen stopped that way gets them from here, the same
  * code, `code` and message `run()` gets from Node.
  */
