@@ -96,7 +96,7 @@ describe(`runSync (${runtime} runtime, ${backendName} backend)`, () => {
     expect(handle.runSync('add', 1, 1)).toBe(2)
   })
 
-  it('accepts the smallest inline limit (1024 bytes), below the buffers\' starting size', () => {
+  it('accepts the smallest inline limit (1024 bytes), below the starting size of the buffers', () => {
     const handle = tasks({ maxInlineBytes: 1024 })
     expect(handle.runSync('add', 1, 1)).toBe(2)
     const text = 'z'.repeat(5000)
