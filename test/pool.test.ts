@@ -286,19 +286,6 @@ describe(`run() faults and limits (${runtime}/${backendName})`, () => {
     expect(b.stats().inFlight).toBe(0)
   })
 
-  it('counts queued tasks in stats(), those waiting for a token included', async () => {
-    const b = bridge({ pool: { maxThreads: 1 } })
-    const handle = b.load(fixture('tasks.js'))
-    const shared = counters()
-    const all = Promise.all(Array.from({ length: 5 }, () => handle.run('gated', shared.buffer)))
-    expect(b.stats().queued).toBe(4) // the first took its token and its thread at once
-    await until(() => shared[2] === 1, 'the first task started')
-    expect(b.stats().queued).toBe(4)
-    shared[3] = 1
-    await all
-    expect(b.stats().queued).toBe(0)
-  })
-
   it('reports pool threads in stats()', async () => {
     const b = bridge({ pool: { maxThreads: 2, idleTimeout: 60_000 } }) // no idle stop before the count (Deno's default is 250 ms)
     const handle = b.load(fixture('tasks.js'))
