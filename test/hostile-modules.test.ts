@@ -71,4 +71,12 @@ describe(`hostile worker modules (${runtime}/${backendName})`, () => {
     expect(handle.runSync('byteSum', new Uint8Array([1, 2, 3]))).toBe(6)
     expect(await handle.run('echo', 'async')).toBe('async')
   })
+
+  it('replaces a pool thread above maxWorkerMemoryMB although its module replaced Atomics.store', async () => {
+    // Any heap is above 0.001 MiB: each task runs on a new thread if the heap got reported.
+    const handle = bridge({ timeout: 10_000, pool: { maxThreads: 1, maxWorkerMemoryMB: 0.001 } }).load(fixture('hostile-atomics.js'))
+    const tokens = new Set()
+    for (let i = 0; i < 3; i++) tokens.add(await handle.run('token'))
+    expect(tokens.size).toBe(3)
+  })
 })

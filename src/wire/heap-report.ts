@@ -4,6 +4,10 @@
  * a host that has seen the answer reads the figure stored before it.
  */
 
+// Captured when this module loads, before any worker module runs on the thread (as in
+// channel.ts): a module that replaces `Atomics` methods cannot break the answers.
+const { load, store } = Atomics
+
 /** -1: nothing reported yet, or the runtime cannot tell. */
 const UNKNOWN = -1
 
@@ -22,12 +26,12 @@ export class HeapReport {
 
   /** Worker side: stores `bytes` (undefined: unknown). */
   store(bytes: number | undefined): void {
-    Atomics.store(this.word, 0, bytes === undefined ? UNKNOWN : Math.min(0x7fffffff, Math.round(bytes / 1024)))
+    store(this.word, 0, bytes === undefined ? UNKNOWN : Math.min(0x7fffffff, Math.round(bytes / 1024)))
   }
 
   /** Host side: the last figure reported, in MiB, or undefined. */
   get mebibytes(): number | undefined {
-    const kib = Atomics.load(this.word, 0)
+    const kib = load(this.word, 0)
     return kib < 0 ? undefined : kib / 1024
   }
 }
