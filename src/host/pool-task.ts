@@ -104,7 +104,8 @@ export class Task {
   startedAt = 0
   /** Its signal and deadline; the deadline does not count a thread's start-up. */
   watch: CancelWatch | undefined
-  settled = false
+  /** How its promise settled (for the `anythread:task:finished` event); undefined until it has. */
+  outcome: { readonly ok: boolean; readonly value: unknown } | undefined
   /** The caller gave up (signal or deadline); the first reason wins. */
   cancelled = false
   /** Counted out of the pool's in-flight tasks (its thread is done with it). */
@@ -123,12 +124,13 @@ export class Task {
     this.watch = undefined
   }
 
-  /** How its promise settled, for the `anythread:task:finished` event. */
-  outcome: { readonly ok: boolean; readonly value: unknown } | undefined
+  /** Whether its promise has settled. */
+  get settled(): boolean {
+    return this.outcome !== undefined
+  }
 
   settle(ok: boolean, value: unknown): void {
     if (this.settled) return
-    this.settled = true
     this.outcome = { ok, value }
     this.stopWatching()
     if (ok) this.resolve(value)

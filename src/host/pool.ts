@@ -18,6 +18,10 @@ import { WorkerSlot } from './worker-slot.ts'
 import { PoolWorker, Task } from './pool-task.ts'
 import type { PoolCall, ResolvedPoolOptions, TaskBorrower, TokenSource } from './pool-task.ts'
 
+/** The error of a task no thread could be started for. */
+const cannotStart = (task: Task, cause: unknown): WorkerCrashedError =>
+  new WorkerCrashedError(`Could not start a pool thread for run('${task.call.name}')`, { cause })
+
 export class Pool {
   private readonly workers = new Set<PoolWorker>()
   private readonly idle: PoolWorker[] = []
@@ -188,7 +192,7 @@ export class Pool {
   private startUncapped(task: Task): void {
     const worker = this.idleOrNewWorker()
     if (worker instanceof PoolWorker) this.start(worker, task)
-    else this.finish(task, false, new WorkerCrashedError(`Could not start a pool thread for run('${task.call.name}')`, { cause: worker.cause }))
+    else this.finish(task, false, cannotStart(task, worker.cause))
     this.notifyDrained()
   }
 
@@ -211,7 +215,7 @@ export class Pool {
       const worker = this.idleOrNewWorker()
       const task = this.takeQueued()
       if (!(worker instanceof PoolWorker)) {
-        this.finish(task, false, new WorkerCrashedError(`Could not start a pool thread for run('${task.call.name}')`, { cause: worker.cause }))
+        this.finish(task, false, cannotStart(task, worker.cause))
       } else if (task.settled) this.idle.push(worker)
       else this.start(worker, task)
     }
