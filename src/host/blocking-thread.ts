@@ -10,8 +10,8 @@
  */
 import { BridgeClosedError, DeadlockError, TimeoutError, appendCallerStack } from '../shared/errors.ts'
 import type { WaitPolicy } from '../shared/wait-policy.ts'
-import { now } from '../shared/wait-policy.ts'
-import { AdaptiveSpin, CallDeadline, block, deadlineAt } from './wait.ts'
+import { AdaptiveSpin, now } from '../shared/wait-policy.ts'
+import { CallDeadline, block, deadlineAt } from './wait.ts'
 import type { BlockOutcome, Deadline } from './wait.ts'
 import { WorkerSlot } from './worker-slot.ts'
 import type { CallRequest, SlotOptions } from './worker-slot.ts'

@@ -1,77 +1,10 @@
 /**
- * Unit tests of the host's wait policy pieces that need no worker: the adaptive spin
- * budget, a call's deadline (whose clock stops during start-up) and the fixed deadline.
+ * Unit tests of the host's wait pieces that need no worker: a call's deadline (whose
+ * clock stops during start-up) and the fixed deadline.
  * `block()` itself, with real workers, is proved by the conformance suite in `test/`.
  */
 import { describe, expect, it } from 'vitest'
-import { AdaptiveSpin, CallDeadline, deadlineAt, schedule } from './wait.ts'
-
-const MAX_MICROS = 100
-const MIN_MICROS = 5
-const FULL = MAX_MICROS / 1000
-const SHORT = MIN_MICROS / 1000
-
-/** Runs `count` waits, each answered (or not) as `answered` says; returns their budgets. */
-function waits(spin: AdaptiveSpin, count: number, answered: boolean | ((budget: number) => boolean)): number[] {
-  const budgets: number[] = []
-  for (let i = 0; i < count; i++) {
-    const budget = spin.budgetMillis()
-    budgets.push(budget)
-    spin.record(typeof answered === 'boolean' ? answered : answered(budget))
-  }
-  return budgets
-}
-
-describe('AdaptiveSpin', () => {
-  it('spins the full budget (in milliseconds) while calls are answered within it', () => {
-    const spin = new AdaptiveSpin(MAX_MICROS, MIN_MICROS)
-    expect(waits(spin, 100, true)).toEqual(Array(100).fill(FULL))
-  })
-
-  it('drops to the minimum after 4 misses in a row, not before', () => {
-    const spin = new AdaptiveSpin(MAX_MICROS, MIN_MICROS)
-    expect(waits(spin, 4, false)).toEqual([FULL, FULL, FULL, FULL])
-    expect(spin.budgetMillis()).toBe(SHORT)
-  })
-
-  it('an answer in between resets the count of misses', () => {
-    const spin = new AdaptiveSpin(MAX_MICROS, MIN_MICROS)
-    const pattern = [false, false, false, true, false, false, false, true, false, false, false]
-    for (const answered of pattern) {
-      expect(spin.budgetMillis()).toBe(FULL)
-      spin.record(answered)
-    }
-    expect(spin.budgetMillis()).toBe(FULL)
-  })
-
-  it('while slow, probes with the full budget on 1 call in 16', () => {
-    const spin = new AdaptiveSpin(MAX_MICROS, MIN_MICROS)
-    waits(spin, 4, false)
-    const budgets = waits(spin, 64, false) // calls stay slow: probes miss too
-    const probes = budgets.flatMap((budget, i) => (budget === FULL ? [i] : []))
-    expect(probes).toHaveLength(4)
-    for (let i = 1; i < probes.length; i++) expect(probes[i]! - probes[i - 1]!).toBe(16)
-    expect(budgets.filter((budget) => budget === SHORT)).toHaveLength(60)
-  })
-
-  it('returns to full spins as soon as a probe is answered within its budget', () => {
-    const spin = new AdaptiveSpin(MAX_MICROS, MIN_MICROS)
-    waits(spin, 4, false)
-    // Calls got fast: each is answered within the full budget, not within the minimum one.
-    const budgets = waits(spin, 16, (budget) => budget === FULL)
-    expect(budgets.slice(0, 15)).toEqual(Array(15).fill(SHORT))
-    expect(budgets[15]).toBe(FULL) // the probe, answered
-    expect(waits(spin, 20, true)).toEqual(Array(20).fill(FULL))
-  })
-
-  it('a missed probe keeps it slow', () => {
-    const spin = new AdaptiveSpin(MAX_MICROS, MIN_MICROS)
-    waits(spin, 4, false)
-    const budgets = waits(spin, 17, false)
-    expect(budgets[15]).toBe(FULL)
-    expect(budgets[16]).toBe(SHORT)
-  })
-})
+import { CallDeadline, deadlineAt, schedule } from './wait.ts'
 
 /** A controllable "is the worker starting?" answer. */
 function startingFlag(initially: boolean): { starting: () => boolean; set(value: boolean): void } {

@@ -3,12 +3,13 @@
  * (`block`) and every event-loop wait (`onEvents`, `drained`) is here; callers say what
  * they wait for, not how.
  *
- * Parking on a futex costs 25–50 µs per round trip on a small machine, while a call into
- * a warm worker takes about 1 µs. So a blocking wait spins on the channel for a short,
- * bounded, adaptive time (`AdaptiveSpin`), then parks on the event count in slices: between
- * slices it checks the deadline and whether the worker is still alive.
+ * Handing a call over through the kernel costs 20–40 µs per round trip on a small machine,
+ * while a call into a warm worker takes about 1 µs. So a blocking wait spins on the channel for a short,
+ * bounded, adaptive time (`AdaptiveSpin`, in `shared/wait-policy.ts`), then parks on the
+ * event count in slices: between slices it checks the deadline and whether the worker is
+ * still alive.
  */
-import type { WaitPolicy } from '../shared/wait-policy.ts'
+import type { AdaptiveSpin, WaitPolicy } from '../shared/wait-policy.ts'
 import { now } from '../shared/wait-policy.ts'
 import type { WorkerSlot } from './worker-slot.ts'
 
@@ -117,43 +118,6 @@ export function drained(worker: WorkerSlot, deadline: number): Promise<boolean> 
     }
     check()
   })
-}
-
-/**
- * Decides how long the next wait spins before parking. While calls are answered within
- * the full spin budget, spin the full budget. After a few calls in a row that were not,
- * spin only the minimum, so a slow call costs almost no CPU; but spin the full budget on
- * one call in sixteen, as a probe, and go back to full spins as soon as a probe is
- * answered within it. (Judging by measured call times would lock into the slow mode:
- * once the host parks, every call also pays the wake-up and looks slow.)
- */
-export class AdaptiveSpin {
-  private slow = false
-  private misses = 0
-  private calls = 0
-  private probing = true
-
-  constructor(
-    private readonly maxMicros: number,
-    private readonly minMicros: number,
-  ) {}
-
-  /** The spin budget for the next wait, in milliseconds (the unit of performance.now). */
-  budgetMillis(): number {
-    this.probing = !this.slow || (++this.calls & 15) === 0
-    return (this.probing ? this.maxMicros : this.minMicros) / 1000
-  }
-
-  /** Records whether the last wait was answered while it still spun. */
-  record(answeredWhileSpinning: boolean): void {
-    if (!this.probing) return
-    if (answeredWhileSpinning) {
-      this.slow = false
-      this.misses = 0
-    } else if (++this.misses >= 4) {
-      this.slow = true
-    }
-  }
 }
 
 /** A timer that does not keep the process alive (the backend unrefs it where timers are numbers). */

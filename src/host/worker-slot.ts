@@ -7,6 +7,7 @@ import type { Backend, BootData, ExitInfo, WorkerThread } from '../shared/backen
 import { ModuleLoadError, WorkerCrashedError, reviveOwnError } from '../shared/errors.ts'
 import type { Events, WorkerKind } from '../shared/events.ts'
 import { now } from '../shared/wait-policy.ts'
+import type { WorkerWaitPolicy } from '../shared/wait-policy.ts'
 import { Channel, createChannelBuffer } from '../wire/channel.ts'
 import { Inbox, postValues, unpackValues } from '../wire/port.ts'
 import { DOORBELL, Flag, PORT_PATIENCE_MILLIS, RequestSlots, ResponseSlots, nextSeq } from '../wire/protocol.ts'
@@ -30,7 +31,8 @@ export interface SlotOptions {
   /** What `fromThread` calls in the worker reach. */
   readonly host: HostFunctions
   readonly maxInlineBytes: number
-  readonly workerSpinMicros: number
+  /** The worker's part of the wait policy (a whole `WaitPolicy` will do). */
+  readonly workerWait: WorkerWaitPolicy
   /** Receives the answers of portal tasks (`postTask`), as they are read from the port. */
   readonly onTaskAnswer?: (id: number, kind: number, values: unknown[]) => void
   /** Counts threads stopped in code the runtime cannot interrupt (see `Backend.canStopSyncCode`). */
@@ -82,7 +84,7 @@ export class WorkerSlot {
     private readonly options: SlotOptions,
     onExit: (slot: WorkerSlot, info: ExitInfo) => void,
   ) {
-    const { backend, maxInlineBytes, workerSpinMicros } = options
+    const { backend, maxInlineBytes, workerWait } = options
     const buffer = createChannelBuffer(maxInlineBytes)
     const { port1, port2 } = new MessageChannel()
     this.port = port1
@@ -109,7 +111,7 @@ export class WorkerSlot {
       port: port2,
       reverse,
       reverseDoorbell: doorbell.port2,
-      workerSpinMicros,
+      wait: { workerSpinMicros: workerWait.workerSpinMicros, workerPickupMicros: workerWait.workerPickupMicros },
       maxInlineBytes,
       ...(options.workerData !== undefined && { workerData: options.workerData }),
       ...(memory !== undefined && { memory }),
@@ -215,6 +217,7 @@ export class WorkerSlot {
    */
   readAnswer(seq: number, call: CallRequest): unknown {
     const channel = this.channel
+    channel.markRead(seq)
     const flags = channel.responseFlags
     const [value] = channel.readPayload(ResponseSlots, seq, this.inbox) ?? this.awaitPortPayload(seq)
     this.noticeReady()

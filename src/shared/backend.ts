@@ -12,6 +12,7 @@
  */
 
 import type { EventChannel } from './events.ts'
+import type { WorkerWaitPolicy } from './wait-policy.ts'
 
 /**
  * A message port as the runtime types it: the global `MessagePort` where the program's
@@ -41,8 +42,8 @@ export interface BootData {
    * messages to the event loop instead of to a blocked host's synchronous read.
    */
   readonly reverseDoorbell: WorkerPort
-  /** How long the worker polls for the next call before parking, in microseconds. */
-  readonly workerSpinMicros: number
+  /** How the worker polls for the next call before parking (the `worker*` knobs of the wait policy). */
+  readonly wait: WorkerWaitPolicy
   /** Largest payload carried in shared memory; larger ones use the port. */
   readonly maxInlineBytes: number
   /** The bridge's `workerData`, for `anythread/worker`'s `workerData` export. */

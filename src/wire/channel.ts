@@ -92,6 +92,11 @@ export class Channel {
     return load(this.slots, Slot.State) === stateOf(seq, Phase.Response)
   }
 
+  /** Host: starts reading the answer of `seq`, which tells the worker this thread runs. */
+  markRead(seq: number): void {
+    store(this.slots, Slot.AnswerRead, seq)
+  }
+
   /** Host: whether request `seq` is still waiting to be claimed. */
   requestWaiting(seq: number): boolean {
     return load(this.slots, Slot.State) === stateOf(seq, Phase.Request)
@@ -199,6 +204,11 @@ export class Channel {
     if (phaseOf(state) !== Phase.Request) return 0
     const seq = seqOf(state)
     return compareExchange(this.slots, Slot.State, state, stateOf(seq, Phase.Claimed)) === state ? seq : 0
+  }
+
+  /** Worker: whether the host has started to read the answer of `seq`. */
+  answerRead(seq: number): boolean {
+    return load(this.slots, Slot.AnswerRead) === seq
   }
 
   /** Worker: whether a request waits to be claimed. */

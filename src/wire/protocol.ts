@@ -56,6 +56,11 @@ export const Slot = {
   RequestLength: 3,
   /** `Flag.*` of the request payload. */
   RequestFlags: 4,
+  /**
+   * The seq of the newest answer the host has started to read. The worker watches it after
+   * answering: an answer left unread means the host is not running (see `WaitPolicy.workerPickupMicros`).
+   */
+  AnswerRead: 5,
 
   // Line 1: what the worker writes.
   /** `WorkerIdle.Awake` while the worker polls for requests, `Parked` when it needs a doorbell. */

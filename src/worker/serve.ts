@@ -6,14 +6,17 @@
  * Idle policy: after answering, the worker polls for the next request for
  * `workerSpinMicros` (sync callers tend to call again at once), then marks itself parked
  * and returns to its event loop, where timers and I/O keep running; the host rings the
- * port's doorbell when it posts a request to a parked worker. The parked flag and the
+ * port's doorbell when it posts a request to a parked worker. It parks early when the
+ * host leaves its answer unread for `workerPickupMicros`: the host is not running then,
+ * most likely waiting for the core this thread would keep spinning on (see
+ * `shared/wait-policy.ts`). The parked flag and the
  * request are checked in opposite orders on the two sides (Dekker), so no request is
  * ever missed and a doorbell is only sent when needed.
  */
 import type { BootData, WorkerRuntime } from '../shared/backend.ts'
 import { errorMessage, plainError, portable } from '../shared/errors.ts'
 import { CallbackRef, carryable, setProxyProbe } from '../wire/codec/index.ts'
-import { now } from '../shared/wait-policy.ts'
+import { AdaptiveSpin, now } from '../shared/wait-policy.ts'
 import { Channel } from '../wire/channel.ts'
 import { Inbox, postValues, unpackValues } from '../wire/port.ts'
 import { DOORBELL, Flag, RequestSlots, ResponseSlots, WorkerIdle } from '../wire/protocol.ts'
@@ -52,6 +55,11 @@ class Server {
   private readonly modules = new Map<number, Module>()
   private readonly loading = new Map<number, Promise<Boxed>>()
   private readonly spinMillis: number
+  /** How long the host may leave an answer unread before polling stops; learns from outcomes. */
+  private readonly pickup: AdaptiveSpin
+  /** The answer whose reading the pump still watches (0: none), and until when. */
+  private unread = 0
+  private unreadUntil = 0
   private readonly maxInlineBytes: number
   private readonly calls: CallTracker
   private readonly reasons = new Map<number, unknown>()
@@ -65,7 +73,8 @@ class Server {
     setProxyProbe(runtime.isProxy)
     this.channel = new Channel(boot.buffer)
     this.port = boot.port
-    this.spinMillis = boot.workerSpinMicros / 1000
+    this.spinMillis = boot.wait.workerSpinMicros / 1000
+    this.pickup = new AdaptiveSpin(boot.wait.workerPickupMicros, 0)
     this.maxInlineBytes = boot.maxInlineBytes
     this.heap = boot.memory === undefined ? undefined : new HeapReport(boot.memory)
     this.heapUsed = runtime.heapUsed
@@ -115,16 +124,27 @@ class Server {
       for (;;) {
         const seq = channel.claimRequest()
         if (seq !== 0) {
+          if (this.unread !== 0) this.answerTaken(true) // a new call: the host read the last answer
           if (!this.handle(seq)) break // went async: give the loop back
           deadline = now() + this.spinMillis
           continue
         }
-        if ((++polls & 31) === 0 && now() >= deadline) break
+        if ((++polls & 31) === 0) {
+          const time = now()
+          if (time >= deadline || (this.unread !== 0 && time >= this.unreadUntil && !this.answerTaken(channel.answerRead(this.unread)))) break
+        }
       }
       channel.setIdle(WorkerIdle.Parked)
       // A request published before the host saw the parked flag gets no doorbell: look again.
       if (!channel.requestPending) return
     }
+  }
+
+  /** Records whether the host read the last answer within its pickup window; returns `read`. */
+  private answerTaken(read: boolean): boolean {
+    this.unread = 0
+    this.pickup.record(read)
+    return read
   }
 
   /** Runs claimed call `seq`. Returns true if it settled synchronously. */
@@ -317,6 +337,8 @@ class Server {
         substitutes(kind, value, error, (substitute) => channel.writePayload(ResponseSlots, seq, [substitute], this.maxInlineBytes, this.port, RETURN_LABEL))
     }
     channel.publishResponse(seq, flags)
+    this.unread = seq
+    this.unreadUntil = now() + this.pickup.budgetMillis()
   }
 
   /** Reports the heap in use (unknown where the runtime cannot tell), for the pool to read with the answer. */
