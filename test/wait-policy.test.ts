@@ -1,43 +1,43 @@
 /**
  * The worker's half of the adaptive wait, with real workers: after answering, a worker
- * polls for the next call only while the host reads its answers. An answer left unread
- * means the host is not running (on a busy machine: waiting for the core the worker
- * spins on), and polling on would only hold that core. The unit tests of the spin
+ * polls for the next call only while the host blocked on it reads its answers. An answer
+ * left unread means the host is not running (on a busy machine: waiting for the core the
+ * worker spins on), and polling on would only hold that core. The unit tests of the spin
  * budget itself are in src/shared/wait-policy.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { backendName, bridge, closeAll, fixture, runtime } from './harness.ts'
+import type * as HostCalls from './fixtures/host-calls.js'
 
 afterEach(closeAll)
 
 /**
  * A worker that would otherwise poll for 4 s after each answer, its event loop stalled
- * meanwhile (the first task also waits out the worker's first poll: it needs the loop to
- * load its module), and how long the host waits for the worker's timer: well under the
- * poll, so only a worker that stopped polling passes; thousands of times what it takes.
+ * meanwhile, and how long the host waits for the worker's timer: well under the poll, so
+ * only a worker that stopped polling passes; thousands of times what that takes.
  */
 const LONG_POLL = { workerSpinMicros: 4_000_000 }
 const BOUND_MS = 2_500
 
-/** Busy-waits (this thread's event loop stalled, so no answer is read) until slot 0 of `shared` is set, or `ms` pass. */
-function spinUntilFlag(shared: SharedArrayBuffer, ms: number): boolean {
-  const flag = new Int32Array(shared)
-  const end = Date.now() + ms
-  while (Date.now() < end) if (Atomics.load(flag, 0) === 1) return true
-  return false
-}
-
 describe(`worker pickup window (${runtime} runtime, ${backendName} backend)`, () => {
-  it('a worker whose answer stays unread stops polling and returns to its event loop', async () => {
-    const b = bridge({ wait: { ...LONG_POLL, workerPickupMicros: 20 }, pool: { minThreads: 1, maxThreads: 1 } })
-    const pool = b.load(fixture('pool-tasks.js'))
-    expect(typeof (await pool.run('threadMark'))).toBe('number') // the thread is up and its module loaded
-    const shared = new SharedArrayBuffer(4)
-    const answer = pool.run('flagFromTimer', shared)
-    // This thread never returns to its event loop here, so the pool never reads the
-    // answer: the worker's timer fires only if the worker stopped polling.
-    expect(spinUntilFlag(shared, BOUND_MS)).toBe(true)
-    expect(await answer).toBe('answered')
+  it('a worker whose answer the blocked host leaves unread stops polling and returns to its event loop', () => {
+    let flagSeen: boolean | undefined
+    const shared = new SharedArrayBuffer(8) // the worker gets it as an argument, the host function by closure
+    const expose = {
+      getConfig: (key: string) => ({ key, value: key.toUpperCase() }),
+      // Runs on the host, inside its runSync, while the worker answers: the answer stays unread.
+      spinUntilFlag: () => {
+        const slots = new Int32Array(shared)
+        Atomics.store(slots, 1, 1)
+        const end = Date.now() + BOUND_MS
+        while (Atomics.load(slots, 0) === 0 && Date.now() < end) {}
+        flagSeen = Atomics.load(slots, 0) === 1
+      },
+    }
+    const calls = bridge({ expose, wait: { ...LONG_POLL, workerPickupMicros: 20 } }).load<typeof HostCalls>(fixture('host-calls.js'))
+    expect(calls.runSync('configSync', 'warm')).toEqual({ key: 'warm', value: 'WARM' }) // started, module loaded
+    expect(calls.runSync('answerWhileHostBusy', shared)).toBe('answered')
+    expect(flagSeen).toBe(true)
   })
 
   it('loses no call when the worker parks right after every answer (a zero window)', () => {

@@ -15,9 +15,10 @@
  * other side needs to answer, and costs its whole budget. Both sides notice this by what
  * their spins achieve, and stop spinning (`AdaptiveSpin`):
  * - the host: a call not answered within its spin;
- * - the worker: an answer the host did not read within `workerPickupMicros` (a host that
- *   runs reads it within a microsecond), so the worker returns to its event loop at once
- *   instead of polling for the next call while the host waits for the core.
+ * - the worker: an answer that a host blocked in `runSync` did not read within
+ *   `workerPickupMicros` (a host that runs reads it within a microsecond), so the worker
+ *   returns to its event loop at once instead of polling for the next call while the
+ *   host waits for the core.
  * Each keeps probing with its full budget now and then, and spins again once a probe pays.
  */
 
@@ -39,11 +40,12 @@ export interface WaitPolicy {
    */
   readonly workerSpinMicros: number
   /**
-   * How long the worker polls after answering while the host has not read the answer, in
-   * microseconds. A host that runs reads it at once; one that has not is waiting for a core
-   * (often the one this worker spins on), so the worker returns to its event loop. After
-   * four answers in a row left unread this long, the worker does so at once, with probes
-   * as for `spinMicros`.
+   * How long the worker polls after answering while the host blocked on the answer
+   * (`runSync`) has not read it, in microseconds. A host that runs reads it at once; one
+   * that has not is waiting for a core (often the one this worker spins on), so the worker
+   * returns to its event loop. After four answers in a row left unread this long, the
+   * worker does so at once, with probes as for `spinMicros`. (A pool reads answers on its
+   * event loop, when it gets to them: its threads poll `workerSpinMicros` regardless.)
    */
   readonly workerPickupMicros: number
   /**

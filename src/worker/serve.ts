@@ -6,9 +6,9 @@
  * Idle policy: after answering, the worker polls for the next request for
  * `workerSpinMicros` (sync callers tend to call again at once), then marks itself parked
  * and returns to its event loop, where timers and I/O keep running; the host rings the
- * port's doorbell when it posts a request to a parked worker. It parks early when the
- * host leaves its answer unread for `workerPickupMicros`: the host is not running then,
- * most likely waiting for the core this thread would keep spinning on (see
+ * port's doorbell when it posts a request to a parked worker. It parks early when a host
+ * blocked on the answer leaves it unread for `workerPickupMicros`: the host is not
+ * running then, most likely waiting for the core this thread would keep spinning on (see
  * `shared/wait-policy.ts`). The parked flag and the
  * request are checked in opposite orders on the two sides (Dekker), so no request is
  * ever missed and a doorbell is only sent when needed.
@@ -337,8 +337,12 @@ class Server {
         substitutes(kind, value, error, (substitute) => channel.writePayload(ResponseSlots, seq, [substitute], this.maxInlineBytes, this.port, RETURN_LABEL))
     }
     channel.publishResponse(seq, flags)
-    this.unread = seq
-    this.unreadUntil = now() + this.pickup.budgetMillis()
+    // Watched only for a host blocked on the answer: a pool reads answers on its event
+    // loop, when it gets to them, so an unread one says nothing about the cores there.
+    if (channel.hostIsBlocked) {
+      this.unread = seq
+      this.unreadUntil = now() + this.pickup.budgetMillis()
+    }
   }
 
   /** Reports the heap in use (unknown where the runtime cannot tell), for the pool to read with the answer. */
