@@ -40,6 +40,13 @@ describe(`worker pickup window (${runtime} runtime, ${backendName} backend)`, ()
     expect(flagSeen).toBe(true)
   })
 
+  it('a stale doorbell does not hold up the worker: a first call loads its module at once despite a 10 s poll', () => {
+    // The first request rings the doorbell of a worker still booting, which takes the request
+    // on its first poll; polling again for that doorbell would stall the module's loading.
+    const tasks = bridge({ wait: { workerSpinMicros: 10_000_000 }, startupTimeout: 5_000 }).load(fixture('tasks.js'))
+    expect(tasks.runSync('add', 1, 2)).toBe(3)
+  })
+
   it('loses no call when the worker parks right after every answer (a zero window)', () => {
     // With no window the worker parks whenever the host has not read the answer yet, so
     // most calls ring the doorbell: the parked flag and the request must never miss each other.

@@ -104,8 +104,11 @@ class Server {
   start(): void {
     this.port.onmessage = (event: MessageEvent) => {
       const message = event.data as PortMessage
-      if (message === DOORBELL) this.pump()
-      else this.inbox.accept(message)
+      // A doorbell for a request an earlier poll already took is stale: polling now would
+      // only hold up this loop (and, say, the module that request is loading).
+      if (message === DOORBELL) {
+        if (this.channel.requestPending) this.pump()
+      } else this.inbox.accept(message)
     }
     this.channel.markReady()
     this.pump()
