@@ -80,12 +80,12 @@ export class BlockingThread {
     let worker = this.ensure()
     this.inCall = true
     try {
-      let seq = worker.post(call)
+      let seq = worker.post(call, true)
       if (claimWithin !== undefined && !this.claimed(worker, seq, claimWithin)) {
         // Still busy with the call it timed out on: take this one back, start afresh.
         this.retire('recycled: still busy with a timed-out call', true)
         worker = this.ensure()
-        seq = worker.post(call)
+        seq = worker.post(call, true)
       }
       const deadline = new CallDeadline(call.timeout, this.options.startupTimeout, () => worker.starting(seq))
       const outcome = block(worker, () => worker.answered(seq), deadline, this.options.wait, this.spin)

@@ -185,15 +185,16 @@ export class WorkerSlot {
 
   /**
    * Publishes a call and rings the doorbell if the worker is parked. Returns its seq.
-   * Throws (naming the argument) before anything is published if an argument cannot be
-   * cloned: the worker is unharmed.
+   * `blocking`: the caller blocks on the answer (see `Flag.Blocking`). Throws (naming the
+   * argument) before anything is published if an argument cannot be cloned: the worker is
+   * unharmed.
    */
-  post(call: CallRequest): number {
+  post(call: CallRequest, blocking = false): number {
     const channel = this.channel
     const seq = (this.seq = nextSeq(this.seq))
     const request: Request = [call.moduleId, this.announced.has(call.moduleId) ? undefined : call.url, call.name, ...call.args]
     const flags = channel.writePayload(RequestSlots, seq, request, this.options.maxInlineBytes, this.port, argumentLabel, call.transfer)
-    if (channel.publishRequest(seq, flags)) this.port.postMessage(DOORBELL)
+    if (channel.publishRequest(seq, blocking ? flags | Flag.Blocking : flags)) this.port.postMessage(DOORBELL)
     return seq
   }
 

@@ -211,6 +211,11 @@ export class Channel {
     return load(this.slots, Slot.AnswerRead) === seq
   }
 
+  /** Worker: whether the caller of the claimed request blocks on its answer (`Flag.Blocking`). */
+  get requestBlocking(): boolean {
+    return (load(this.slots, Slot.RequestFlags) & Flag.Blocking) !== 0
+  }
+
   /** Worker: whether a request waits to be claimed. */
   get requestPending(): boolean {
     return phaseOf(load(this.slots, Slot.State)) === Phase.Request

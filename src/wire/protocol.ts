@@ -114,6 +114,11 @@ export const Life = { Booting: 0, Ready: 1, Dead: 2 } as const
 export const Flag = {
   /** The payload is a message on the control port, not in the data region. */
   ViaPort: 1,
+  /**
+   * Request only: the caller blocks on the answer (`runSync`), so the worker watches it
+   * being read (`Slot.AnswerRead`, `WaitPolicy.workerPickupMicros`).
+   */
+  Blocking: 8,
   /** Response kinds. */
   Ok: 0,
   Threw: 2,

@@ -57,6 +57,8 @@ class Server {
   private readonly spinMillis: number
   /** How long the host may leave an answer unread before polling stops; learns from outcomes. */
   private readonly pickup: AdaptiveSpin
+  /** The call whose caller blocks on its answer (`Flag.Blocking`), if the current one. */
+  private blockingSeq = 0
   /** The answer whose reading the pump still watches (0: none), and until when. */
   private unread = 0
   private unreadUntil = 0
@@ -154,6 +156,7 @@ class Server {
   private handle(seq: number): boolean {
     const channel = this.channel
     channel.callStarted()
+    this.blockingSeq = channel.requestBlocking ? seq : 0 // read before Running frees the slots
     this.active.add(seq)
     this.inbox.forgetBefore(seq) // payloads of requests abandoned before they were claimed
     let request: unknown[] | undefined
@@ -340,9 +343,9 @@ class Server {
         substitutes(kind, value, error, (substitute) => channel.writePayload(ResponseSlots, seq, [substitute], this.maxInlineBytes, this.port, RETURN_LABEL))
     }
     channel.publishResponse(seq, flags)
-    // Watched only for a host blocked on the answer: a pool reads answers on its event
+    // Watched only for a caller blocked on the answer: a pool reads answers on its event
     // loop, when it gets to them, so an unread one says nothing about the cores there.
-    if (channel.hostIsBlocked) {
+    if (this.blockingSeq === seq) {
       this.unread = seq
       this.unreadUntil = now() + this.pickup.budgetMillis()
     }
