@@ -1,9 +1,10 @@
 /**
  * The worker's half of the adaptive wait, with real workers: after answering, a worker
- * polls for the next call only while the host blocked on it reads its answers. An answer
- * left unread means the host is not running (on a busy machine: waiting for the core the
- * worker spins on), and polling on would only hold that core. The unit tests of the spin
- * budget itself are in src/shared/wait-policy.test.ts.
+ * polls for the next call only while the host blocked on it spins and reads its answers.
+ * An answer left unread means the host is not running (on a busy machine: waiting for the
+ * core the worker spins on), and a host that parks at once needs a core to wake up on:
+ * polling on would only hold that core. The unit tests of the host's spin budget are in
+ * src/host/adaptive-spin.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { backendName, bridge, closeAll, fixture, runtime } from './harness.ts'
@@ -38,6 +39,18 @@ describe(`worker pickup window (${runtime} runtime, ${backendName} backend)`, ()
     expect(calls.runSync('configSync', 'warm')).toEqual({ key: 'warm', value: 'WARM' }) // started, module loaded
     expect(calls.runSync('answerWhileHostBusy', shared)).toBe('answered')
     expect(flagSeen).toBe(true)
+  })
+
+  it('a worker whose host parks at once returns to its event loop right after answering', () => {
+    // spinMicros 0: the host never spins, so no request carries Flag.Spinning. With a 4 s
+    // pickup window and a 4 s poll, only a worker that parks after answering runs its timer.
+    const shared = new SharedArrayBuffer(8)
+    const expose = { getConfig: (key: string) => ({ key, value: key.toUpperCase() }) }
+    const wait = { ...LONG_POLL, workerPickupMicros: 4_000_000, spinMicros: 0 }
+    const calls = bridge({ expose, wait }).load<typeof HostCalls>(fixture('host-calls.js'))
+    expect(calls.runSync('configSync', 'warm')).toEqual({ key: 'warm', value: 'WARM' }) // started, module loaded
+    expect(calls.runSync('flagFromTimer', shared)).toBe('scheduled')
+    expect(Atomics.wait(new Int32Array(shared), 0, 0, BOUND_MS)).not.toBe('timed-out')
   })
 
   it('a stale doorbell does not hold up the worker: a first call loads its module at once despite a 10 s poll', () => {

@@ -10,7 +10,8 @@
  */
 import { BridgeClosedError, DeadlockError, TimeoutError, appendCallerStack } from '../shared/errors.ts'
 import type { WaitPolicy } from '../shared/wait-policy.ts'
-import { AdaptiveSpin, now } from '../shared/wait-policy.ts'
+import { now } from '../shared/wait-policy.ts'
+import { AdaptiveSpin } from './adaptive-spin.ts'
 import { CallDeadline, block, deadlineAt } from './wait.ts'
 import type { BlockOutcome, Deadline } from './wait.ts'
 import { WorkerSlot } from './worker-slot.ts'
@@ -80,12 +81,13 @@ export class BlockingThread {
     let worker = this.ensure()
     this.inCall = true
     try {
-      let seq = worker.post(call, true)
+      const wait = this.spin.plan() > 0 ? 'spinning' : 'parking'
+      let seq = worker.post(call, wait)
       if (claimWithin !== undefined && !this.claimed(worker, seq, claimWithin)) {
         // Still busy with the call it timed out on: take this one back, start afresh.
         this.retire('recycled: still busy with a timed-out call', true)
         worker = this.ensure()
-        seq = worker.post(call, true)
+        seq = worker.post(call, wait)
       }
       const deadline = new CallDeadline(call.timeout, this.options.startupTimeout, () => worker.starting(seq))
       const outcome = block(worker, () => worker.answered(seq), deadline, this.options.wait, this.spin)

@@ -5,12 +5,13 @@
  *
  * Handing a call over through the kernel costs 20–40 µs per round trip on a small machine,
  * while a call into a warm worker takes about 1 µs. So a blocking wait spins on the channel for a short,
- * bounded, adaptive time (`AdaptiveSpin`, in `shared/wait-policy.ts`), then parks on the
+ * bounded, adaptive time (`AdaptiveSpin`, in `adaptive-spin.ts`), then parks on the
  * event count in slices: between slices it checks the deadline and whether the worker is
  * still alive.
  */
-import type { AdaptiveSpin, WaitPolicy } from '../shared/wait-policy.ts'
+import type { WaitPolicy } from '../shared/wait-policy.ts'
 import { now } from '../shared/wait-policy.ts'
+import type { AdaptiveSpin } from './adaptive-spin.ts'
 import type { WorkerSlot } from './worker-slot.ts'
 
 /** How a blocking wait ended: `startup` means a module took longer than `startupTimeout` to load. */
@@ -18,8 +19,9 @@ export type BlockOutcome = 'done' | 'timeout' | 'startup' | 'dead'
 
 /**
  * Blocks this thread until `done()` holds, the deadline passes, or `worker` dies, and
- * serves the worker's calls back into the host meanwhile. With `spin`, the spin budget
- * learns from the outcome (for calls, whose answers are often microseconds away).
+ * serves the worker's calls back into the host meanwhile. With `spin`, the first spin lasts
+ * the budget it planned (before the request was posted), and it learns from the outcome
+ * (for calls, whose answers are often microseconds away).
  */
 export function block(worker: WorkerSlot, done: () => boolean, deadline: Deadline, policy: WaitPolicy, spin?: AdaptiveSpin): BlockOutcome {
   if (done()) return 'done'
@@ -36,7 +38,7 @@ export function block(worker: WorkerSlot, done: () => boolean, deadline: Deadlin
 
 function blockUntil(worker: WorkerSlot, done: () => boolean, deadline: Deadline, policy: WaitPolicy, spin: AdaptiveSpin | undefined): BlockOutcome {
   const { channel, reverse } = worker
-  let budget = spin === undefined ? policy.spinMicros / 1000 : spin.budgetMillis()
+  let budget = spin === undefined ? policy.spinMicros / 1000 : spin.budgetMillis
   let first = spin !== undefined
   for (;;) {
     // Spin: a warm worker answers in about a microsecond. Calls back into the host are
@@ -56,7 +58,7 @@ function blockUntil(worker: WorkerSlot, done: () => boolean, deadline: Deadline,
       }
     }
     if (first) {
-      spin!.record(answered)
+      spin!.record(answered, worker.wokeWorker)
       first = false
     }
     if (answered) return 'done'

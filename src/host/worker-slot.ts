@@ -185,18 +185,23 @@ export class WorkerSlot {
 
   /**
    * Publishes a call and rings the doorbell if the worker is parked. Returns its seq.
-   * `blocking`: the caller blocks on the answer (see `Flag.Blocking`). Throws (naming the
-   * argument) before anything is published if an argument cannot be cloned: the worker is
-   * unharmed.
+   * `blocking`: the caller blocks on the answer, spinning for it or not (see `Flag.Blocking`
+   * and `Flag.Spinning`). Throws (naming the argument) before anything is published if an
+   * argument cannot be cloned: the worker is unharmed.
    */
-  post(call: CallRequest, blocking = false): number {
+  post(call: CallRequest, blocking?: 'spinning' | 'parking'): number {
     const channel = this.channel
     const seq = (this.seq = nextSeq(this.seq))
     const request: Request = [call.moduleId, this.announced.has(call.moduleId) ? undefined : call.url, call.name, ...call.args]
     const flags = channel.writePayload(RequestSlots, seq, request, this.options.maxInlineBytes, this.port, argumentLabel, call.transfer)
-    if (channel.publishRequest(seq, blocking ? flags | Flag.Blocking : flags)) this.port.postMessage(DOORBELL)
+    const wait = blocking === undefined ? 0 : blocking === 'spinning' ? Flag.Blocking | Flag.Spinning : Flag.Blocking
+    this.wokeWorker = channel.publishRequest(seq, flags | wait)
+    if (this.wokeWorker) this.port.postMessage(DOORBELL)
     return seq
   }
+
+  /** Whether the last `post` had to ring the doorbell: the worker was parked. */
+  wokeWorker = false
 
   /** Whether the worker has answered call `seq`. */
   answered(seq: number): boolean {

@@ -216,6 +216,11 @@ export class Channel {
     return (load(this.slots, Slot.RequestFlags) & Flag.Blocking) !== 0
   }
 
+  /** Worker: whether the caller of the claimed request spins for its answer (`Flag.Spinning`). */
+  get requestSpinning(): boolean {
+    return (load(this.slots, Slot.RequestFlags) & Flag.Spinning) !== 0
+  }
+
   /** Worker: whether a request waits to be claimed. */
   get requestPending(): boolean {
     return phaseOf(load(this.slots, Slot.State)) === Phase.Request

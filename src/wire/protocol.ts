@@ -116,9 +116,16 @@ export const Flag = {
   ViaPort: 1,
   /**
    * Request only: the caller blocks on the answer (`runSync`), so the worker watches it
-   * being read (`Slot.AnswerRead`, `WaitPolicy.workerPickupMicros`).
+   * being read (`Slot.AnswerRead`, `WaitPolicy.workerPickupMicros`) or, if the caller does
+   * not spin (no `Flag.Spinning`), parks right after answering.
    */
   Blocking: 8,
+  /**
+   * Request only, with `Blocking`: the caller spins for the answer, so it reads it at once
+   * if it runs. Without it the caller parks at once, and the worker does too after
+   * answering (see `shared/wait-policy.ts`).
+   */
+  Spinning: 16,
   /** Response kinds. */
   Ok: 0,
   Threw: 2,

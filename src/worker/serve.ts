@@ -7,16 +7,17 @@
  * `workerSpinMicros` (sync callers tend to call again at once), then marks itself parked
  * and returns to its event loop, where timers and I/O keep running; the host rings the
  * port's doorbell when it posts a request to a parked worker. It parks early when a host
- * blocked on the answer leaves it unread for `workerPickupMicros`: the host is not
- * running then, most likely waiting for the core this thread would keep spinning on (see
- * `shared/wait-policy.ts`). The parked flag and the
- * request are checked in opposite orders on the two sides (Dekker), so no request is
- * ever missed and a doorbell is only sent when needed.
+ * blocked on the answer is not running: at once after answering a host that parks at once
+ * (`Flag.Spinning` unset), and after `workerPickupMicros` when a host spinning for the
+ * answer leaves it unread, most likely waiting for the core this thread would keep
+ * spinning on (see `shared/wait-policy.ts`). The parked flag and the request are checked
+ * in opposite orders on the two sides (Dekker), so no request is ever missed and a
+ * doorbell is only sent when needed.
  */
 import type { BootData, WorkerRuntime } from '../shared/backend.ts'
 import { errorMessage, plainError, portable } from '../shared/errors.ts'
 import { CallbackRef, carryable, setProxyProbe } from '../wire/codec/index.ts'
-import { AdaptiveSpin, now } from '../shared/wait-policy.ts'
+import { now } from '../shared/wait-policy.ts'
 import { Channel } from '../wire/channel.ts'
 import { Inbox, postValues, unpackValues } from '../wire/port.ts'
 import { DOORBELL, Flag, RequestSlots, ResponseSlots, WorkerIdle } from '../wire/protocol.ts'
@@ -55,10 +56,14 @@ class Server {
   private readonly modules = new Map<number, Module>()
   private readonly loading = new Map<number, Promise<Boxed>>()
   private readonly spinMillis: number
-  /** How long the host may leave an answer unread before polling stops; learns from outcomes. */
-  private readonly pickup: AdaptiveSpin
+  /** How long a spinning host may leave an answer unread before polling stops (ms). */
+  private readonly pickupMillis: number
   /** The call whose caller blocks on its answer (`Flag.Blocking`), if the current one. */
   private blockingSeq = 0
+  /** Whether that caller spins for the answer (`Flag.Spinning`). */
+  private blockingSpins = false
+  /** The last answer went to a host that parks at once: park too, instead of polling. */
+  private parkAfterAnswer = false
   /** The answer whose reading the pump still watches (0: none), and until when. */
   private unread = 0
   private unreadUntil = 0
@@ -76,7 +81,7 @@ class Server {
     this.channel = new Channel(boot.buffer)
     this.port = boot.port
     this.spinMillis = boot.wait.workerSpinMicros / 1000
-    this.pickup = new AdaptiveSpin(boot.wait.workerPickupMicros, 0)
+    this.pickupMillis = boot.wait.workerPickupMicros / 1000
     this.maxInlineBytes = boot.maxInlineBytes
     this.heap = boot.memory === undefined ? undefined : new HeapReport(boot.memory)
     this.heapUsed = runtime.heapUsed
@@ -127,16 +132,24 @@ class Server {
       let deadline = now() + this.spinMillis
       let polls = 0
       for (;;) {
+        if (this.parkAfterAnswer) {
+          this.parkAfterAnswer = false
+          break
+        }
         const seq = channel.claimRequest()
         if (seq !== 0) {
-          if (this.unread !== 0) this.answerTaken(true) // a new call: the host read the last answer
+          this.unread = 0 // a new call: the host read the last answer
           if (!this.handle(seq)) break // went async: give the loop back
           deadline = now() + this.spinMillis
           continue
         }
         if ((++polls & 31) === 0) {
           const time = now()
-          if (time >= deadline || (this.unread !== 0 && time >= this.unreadUntil && !this.answerTaken(channel.answerRead(this.unread)))) break
+          if (time >= deadline) break
+          if (this.unread !== 0 && time >= this.unreadUntil) {
+            if (!channel.answerRead(this.unread)) break
+            this.unread = 0
+          }
         }
       }
       channel.setIdle(WorkerIdle.Parked)
@@ -145,18 +158,13 @@ class Server {
     }
   }
 
-  /** Records whether the host read the last answer within its pickup window; returns `read`. */
-  private answerTaken(read: boolean): boolean {
-    this.unread = 0
-    this.pickup.record(read)
-    return read
-  }
-
   /** Runs claimed call `seq`. Returns true if it settled synchronously. */
   private handle(seq: number): boolean {
     const channel = this.channel
     channel.callStarted()
-    this.blockingSeq = channel.requestBlocking ? seq : 0 // read before Running frees the slots
+    // Read before Running frees the slots.
+    this.blockingSeq = channel.requestBlocking ? seq : 0
+    this.blockingSpins = channel.requestSpinning
     this.active.add(seq)
     this.inbox.forgetBefore(seq) // payloads of requests abandoned before they were claimed
     let request: unknown[] | undefined
@@ -346,8 +354,10 @@ class Server {
     // Watched only for a caller blocked on the answer: a pool reads answers on its event
     // loop, when it gets to them, so an unread one says nothing about the cores there.
     if (this.blockingSeq === seq) {
-      this.unread = seq
-      this.unreadUntil = now() + this.pickup.budgetMillis()
+      if (this.blockingSpins) {
+        this.unread = seq
+        this.unreadUntil = now() + this.pickupMillis
+      } else this.parkAfterAnswer = true
     }
   }
 
