@@ -23,6 +23,14 @@ const tasksUrl = new URL('./fixtures/tasks.js', import.meta.url)
 const callbacksUrl = new URL('./fixtures/callbacks.js', import.meta.url)
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/**
+ * Bridges measured warm keep their worker between rounds: on the deno backend (a Deno
+ * worker cannot be unref'd) the default `idleTimeout` of 250 ms stopped it while a peer
+ * took its turn, so each of B1's rounds measured a cold start and the runtime's warm-up
+ * (deno/deno B1 mean 11-15 µs instead of 2.9-3.3 in the same hour). Closed at the end.
+ */
+const KEEP_WARM = { idleTimeout: Infinity }
+
 /** Busy processes run.mjs keeps beside this cell in a contention run (B1 and P1 only); null in the main run. */
 const busy = process.env.BENCH_BUSY ? Number(process.env.BENCH_BUSY) : null
 const contention = busy !== null
@@ -560,7 +568,7 @@ async function c1(ctx) {
   const bridges = []
   try {
     const open = (options) => {
-      const bridge = createBridge({ backend: ctx.makeBackend(), expose, ...options })
+      const bridge = createBridge({ backend: ctx.makeBackend(), expose, ...KEEP_WARM, ...options })
       bridges.push(bridge)
       const loops = bridge.load(callbacksUrl)
       if (loops.runSync('init', new URL('worker.js', dist).href) !== true) throw new Error('C1 fixture could not load fromThread')
@@ -876,7 +884,7 @@ async function c2(ctx) {
 async function main() {
   emit({ type: 'meta', runtimeVersion, quick, busy, gc: forceGc(), pid: process.pid })
   const makeBackend = await loadBackendFactory()
-  const bridge = createBridge({ backend: makeBackend() })
+  const bridge = createBridge({ backend: makeBackend(), ...KEEP_WARM })
   const tasks = bridge.load(tasksUrl)
   if (tasks.runSync('inc', 1) !== 2) throw new Error('first call returned a wrong result')
   const ctx = { makeBackend, bridge, tasks, synckit: await startSynckit() }
