@@ -211,14 +211,9 @@ export class Channel {
     return load(this.slots, Slot.AnswerRead) === seq
   }
 
-  /** Worker: whether the caller of the claimed request blocks on its answer (`Flag.Blocking`). */
-  get requestBlocking(): boolean {
-    return (load(this.slots, Slot.RequestFlags) & Flag.Blocking) !== 0
-  }
-
-  /** Worker: whether the caller of the claimed request spins for its answer (`Flag.Spinning`). */
-  get requestSpinning(): boolean {
-    return (load(this.slots, Slot.RequestFlags) & Flag.Spinning) !== 0
+  /** Worker: how the caller of the claimed request waits for its answer (`Flag.Blocking`, `Flag.Spinning`). */
+  get requestWait(): number {
+    return load(this.slots, Slot.RequestFlags) & (Flag.Blocking | Flag.Spinning)
   }
 
   /** Worker: whether a request waits to be claimed. */

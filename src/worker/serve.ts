@@ -162,9 +162,9 @@ class Server {
   private handle(seq: number): boolean {
     const channel = this.channel
     channel.callStarted()
-    // Read before Running frees the slots.
-    this.blockingSeq = channel.requestBlocking ? seq : 0
-    this.blockingSpins = channel.requestSpinning
+    const wait = channel.requestWait // read before Running frees the slots
+    this.blockingSeq = (wait & Flag.Blocking) !== 0 ? seq : 0
+    this.blockingSpins = (wait & Flag.Spinning) !== 0
     this.active.add(seq)
     this.inbox.forgetBefore(seq) // payloads of requests abandoned before they were claimed
     let request: unknown[] | undefined
